@@ -1,0 +1,80 @@
+// cgroups::Manager: one interface over cgroup v1 and v2 (DESIGN.md "cgroups/").
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cgroups/resources.h"
+#include "sys/error.h"
+#include "sys/log.h"
+
+namespace mydocker::cgroups {
+
+enum class Version { v1, v2 };
+
+enum class FreezerState { thawed, frozen };
+
+/// A snapshot of usage counters, as far as the driver can read them.
+struct Stats {
+    uint64_t memory_usage = 0;
+    uint64_t memory_limit = 0;
+    uint64_t memory_max_usage = 0;
+    uint64_t cpu_usage_ns = 0;
+    uint64_t pids_current = 0;
+    uint64_t pids_limit = 0;  // 0 = unlimited
+    uint64_t oom_kills = 0;   // memory.events oom_kill (v2) / oom_control oom_kill (v1)
+};
+
+/// Where a container's cgroup lives. `root` is the cgroupfs mount directory
+/// ("/sys/fs/cgroup" on a real host, a temp dir filled like cgroupfs in tests);
+/// `path` is the container's cgroup path relative to the hierarchy root ("/default/abc").
+struct Config {
+    std::string root = "/sys/fs/cgroup";
+    std::string path;
+};
+
+/// A container's cgroup. Created by `apply`, limited by `set`, joined by `add_process`.
+class Manager {
+public:
+    virtual ~Manager() = default;
+
+    virtual Version version() const = 0;
+    /// The cgroup path relative to the hierarchy root, as given.
+    virtual const std::string& path() const = 0;
+
+    /// Create the cgroup directories (and enable v2 controllers in parents). Idempotent.
+    virtual sys::Result<void> apply() = 0;
+    /// Write the limits of `r` into the cgroup; the first failing file is named in the error.
+    virtual sys::Result<void> set(const Resources& r) = 0;
+    /// Move process `pid` into the cgroup (every hierarchy on v1).
+    virtual sys::Result<void> add_process(pid_t pid) = 0;
+    /// Freeze or thaw every process in the cgroup; returns once the kernel reports the state.
+    virtual sys::Result<void> freeze(FreezerState state) = 0;
+    /// The current freezer state.
+    virtual sys::Result<FreezerState> freezer_state() const = 0;
+    /// Every pid in the cgroup and its descendants.
+    virtual sys::Result<std::vector<pid_t>> pids() const = 0;
+    /// Usage counters.
+    virtual sys::Result<Stats> stats() const = 0;
+    /// True if the cgroup (any of its hierarchies) still exists.
+    virtual bool exists() const = 0;
+    /// Remove the cgroup directories (children first); missing ones are fine.
+    virtual sys::Result<void> destroy() = 0;
+    /// The absolute directory of one controller's cgroup ("memory" on v1; any name on v2).
+    virtual std::string controller_path(const std::string& controller) const = 0;
+};
+
+/// Which cgroup layout `root` holds: v2 if it is a cgroup2 mount, else v1 (tmpfs of
+/// per-controller mounts, with or without a cgroup2 "unified" mount: the hybrid layout).
+sys::Result<Version> detect_version(const std::string& root = "/sys/fs/cgroup");
+
+/// The manager for `cfg`, of the version the host has (`detect_version(cfg.root)`).
+sys::Result<std::unique_ptr<Manager>> make_manager(const Config& cfg, const sys::Logger& log);
+
+/// The manager for `cfg` with an explicit version (tests use fake cgroupfs dirs).
+std::unique_ptr<Manager> make_manager(Version v, const Config& cfg, const sys::Logger& log);
+
+}  // namespace mydocker::cgroups

@@ -1,0 +1,30 @@
+// Linux capabilities: names, and applying the five OCI sets in the init stage.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/spec.h"
+#include "sys/error.h"
+
+namespace mydocker::runtime {
+
+/// "CAP_CHOWN" -> 0; also accepts "chown" / "CHOWN". invalid_argument if unknown.
+sys::Result<int> capability_from_name(std::string_view name);
+/// 0 -> "CAP_CHOWN"; "CAP_<n>" for numbers without a name.
+std::string capability_name(int cap);
+/// The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap).
+int last_capability();
+/// Docker's default capability set (the sets `spec` and the engine start from).
+const std::vector<std::string>& default_capabilities();
+
+/// Step 1, while still root with all capabilities: drop every capability that is not in
+/// `caps.bounding` from the bounding set.
+sys::Result<void> drop_bounding_set(const Capabilities& caps);
+/// Step 2, after the uid/gid switch (done with PR_SET_KEEPCAPS): set effective, permitted
+/// and inheritable with capset(2), then raise the ambient set.
+/// Inheritable capabilities are set only when the spec lists them (CVE-2022-29162).
+sys::Result<void> apply_capability_sets(const Capabilities& caps);
+
+}  // namespace mydocker::runtime

@@ -1,0 +1,27 @@
+#include "sys/lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "sys/file.h"
+
+namespace mydocker::sys {
+
+Result<FileLock> FileLock::acquire(const std::string& path, bool exclusive) {
+    struct stat st;
+    UniqueFd fd;
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fd = MD_TRY(open_file(path, O_RDONLY | O_DIRECTORY));
+    } else {
+        fd = MD_TRY(open_file(path, O_RDWR | O_CREAT, 0600));
+    }
+    int rc;
+    do {
+        rc = ::flock(fd.get(), exclusive ? LOCK_EX : LOCK_SH);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) return fail_errno("lock \"" + path + "\"");
+    return FileLock(std::move(fd));
+}
+
+}  // namespace mydocker::sys

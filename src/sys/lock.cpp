@@ -4,7 +4,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "sys/file.h"
+#include "sys/files.h"
 
 namespace mydocker::sys {
 

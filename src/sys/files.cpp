@@ -1,4 +1,4 @@
-#include "sys/file.h"
+#include "sys/files.h"
 
 #include <dirent.h>
 #include <fcntl.h>

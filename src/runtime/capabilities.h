@@ -18,6 +18,9 @@ std::string capability_name(int cap);
 int last_capability();
 /// Docker's default capability set (the sets `spec` and the engine start from).
 const std::vector<std::string>& default_capabilities();
+/// The names in any set of `caps` that this kernel does not know (above last_capability()),
+/// once each: the apply steps skip them silently, so the runtime logs these at debug first.
+std::vector<std::string> unsupported_capabilities(const Capabilities& caps);
 
 /// Step 1, while still root with all capabilities: drop every capability that is not in
 /// `caps.bounding` from the bounding set.

@@ -1,0 +1,379 @@
+// seccomp: the spec's filter compiled with libseccomp in the parent, where a bad profile is
+// found before anything is cloned; the init stage only calls load().
+#include "runtime/seccomp.h"
+
+#include <seccomp.h>
+
+#include <array>
+#include <cerrno>
+#include <optional>
+#include <string_view>
+
+namespace mydocker::runtime {
+
+namespace {
+
+// Linux system calls take at most six arguments; libseccomp numbers them 0-5.
+constexpr unsigned max_syscall_args = 6;
+// Above this many rules a binary tree of syscall numbers beats libseccomp's linear list
+// (runc uses the same threshold; libseccomp <= 2.5.4 mishandles the tree with no rules).
+constexpr size_t binary_tree_threshold = 32;
+
+enum class ActionKind { kill_thread, kill_process, trap, errno_ret, trace, allow, log, notify };
+
+struct ActionName {
+    std::string_view name;
+    ActionKind kind;
+};
+
+constexpr std::array<ActionName, 9> actions = {{
+    {"SCMP_ACT_KILL", ActionKind::kill_thread},  // the historical name of KILL_THREAD
+    {"SCMP_ACT_KILL_THREAD", ActionKind::kill_thread},
+    {"SCMP_ACT_KILL_PROCESS", ActionKind::kill_process},
+    {"SCMP_ACT_TRAP", ActionKind::trap},
+    {"SCMP_ACT_ERRNO", ActionKind::errno_ret},
+    {"SCMP_ACT_TRACE", ActionKind::trace},
+    {"SCMP_ACT_ALLOW", ActionKind::allow},
+    {"SCMP_ACT_LOG", ActionKind::log},
+    {"SCMP_ACT_NOTIFY", ActionKind::notify},
+}};
+
+struct OpName {
+    std::string_view name;
+    scmp_compare op;
+};
+
+constexpr std::array<OpName, 7> operators = {{
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+}};
+
+struct ArchName {
+    std::string_view name;
+    uint32_t arch;  // 0: a name the runtime-spec knows but this libseccomp does not
+};
+
+constexpr std::array<ArchName, 20> architectures = {{
+    {"SCMP_ARCH_X86", SCMP_ARCH_X86},
+    {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
+    {"SCMP_ARCH_X32", SCMP_ARCH_X32},
+    {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
+    {"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64},
+    {"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS},
+    {"SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64},
+    {"SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32},
+    {"SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL},
+    {"SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64},
+    {"SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32},
+    {"SCMP_ARCH_PPC", SCMP_ARCH_PPC},
+    {"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64},
+    {"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
+    {"SCMP_ARCH_S390", SCMP_ARCH_S390},
+    {"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
+    {"SCMP_ARCH_PARISC", SCMP_ARCH_PARISC},
+    {"SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64},
+    {"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64},
+#ifdef SCMP_ARCH_LOONGARCH64
+    {"SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64},
+#else
+    {"SCMP_ARCH_LOONGARCH64", 0},  // libseccomp 2.6
+#endif
+}};
+
+#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
+#define MD_HAVE_SCMP_WAITKILL 1
+#endif
+
+struct FlagName {
+    std::string_view name;
+    std::optional<scmp_filter_attr> attr;  // nullopt: known, but this libseccomp cannot set it
+};
+
+const std::array<FlagName, 4> filter_flags = {{
+    {"SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG},
+    // libseccomp names the "speculative store bypass" mitigation switch SSB.
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB},
+#ifdef MD_HAVE_SCMP_WAITKILL
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SCMP_FLTATR_CTL_WAITKILL},
+#else
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", std::nullopt},
+#endif
+}};
+
+template <typename Table>
+auto find_name(const Table& table, std::string_view name) -> const typename Table::value_type* {
+    for (const auto& entry : table)
+        if (entry.name == name) return &entry;
+    return nullptr;
+}
+
+std::string quoted(std::string_view s) {
+    return "\"" + std::string(s) + "\"";
+}
+
+// errnoRet fills the 16-bit data field of SECCOMP_RET_ERRNO / SECCOMP_RET_TRACE.
+sys::Result<void> check_errno_ret(std::optional<uint32_t> ret, ActionKind kind,
+                                  std::string_view field) {
+    if (!ret) return {};
+    // runtime-spec: "When the action doesn't support an errno, the runtime MUST print an
+    // error and fail".
+    if (kind != ActionKind::errno_ret && kind != ActionKind::trace)
+        return sys::fail_invalid(std::string(field) +
+                                 ": only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
+    if (*ret > 0xffff)
+        return sys::fail_invalid(std::string(field) + ": " + std::to_string(*ret) +
+                                 " does not fit the 16-bit return value");
+    return {};
+}
+
+// The action word for libseccomp. Without errnoRet both ERRNO and TRACE carry EPERM, as in
+// runc (for TRACE the value is the message the tracer reads with PTRACE_GETEVENTMSG).
+uint32_t action_value(ActionKind kind, std::optional<uint32_t> ret) {
+    const uint32_t data = ret.value_or(EPERM);
+    switch (kind) {
+        case ActionKind::kill_thread:
+            return SCMP_ACT_KILL_THREAD;
+        case ActionKind::kill_process:
+            return SCMP_ACT_KILL_PROCESS;
+        case ActionKind::trap:
+            return SCMP_ACT_TRAP;
+        case ActionKind::errno_ret:
+            return SCMP_ACT_ERRNO(data);
+        case ActionKind::trace:
+            return SCMP_ACT_TRACE(data);
+        case ActionKind::allow:
+            return SCMP_ACT_ALLOW;
+        case ActionKind::log:
+            return SCMP_ACT_LOG;
+        case ActionKind::notify:
+            return SCMP_ACT_NOTIFY;
+    }
+    return SCMP_ACT_KILL_PROCESS;
+}
+
+// True when some argument index appears twice: libseccomp ANDs the comparisons of one rule
+// and refuses two on the same argument, so such a rule becomes one rule per comparison
+// (an OR), which is what runc does and what existing profiles were written against.
+bool has_repeated_index(const std::vector<SeccompArg>& args) {
+    unsigned counts[max_syscall_args] = {};
+    for (const auto& a : args)
+        if (++counts[a.index] > 1) return true;
+    return false;
+}
+
+scmp_arg_cmp to_arg_cmp(const SeccompArg& a) {
+    // For SCMP_CMP_MASKED_EQ, value is the mask and valueTwo the datum: (arg & value) == valueTwo.
+    return scmp_arg_cmp{a.index, find_name(operators, a.op)->op, a.value, a.value_two};
+}
+
+}  // namespace
+
+struct SeccompFilter::Impl {
+    scmp_filter_ctx ctx = nullptr;
+    bool notify = false;  // a SCMP_ACT_NOTIFY rule made it into the filter
+
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() {
+        if (ctx) seccomp_release(ctx);
+    }
+};
+
+SeccompFilter::SeccompFilter() = default;
+SeccompFilter::~SeccompFilter() = default;
+SeccompFilter::SeccompFilter(SeccompFilter&&) noexcept = default;
+SeccompFilter& SeccompFilter::operator=(SeccompFilter&&) noexcept = default;
+
+bool SeccompFilter::uses_notify() const {
+    return impl_ && impl_->notify;
+}
+
+sys::Result<int> SeccompFilter::load() const {
+    // Runs in the init stage: only libseccomp's own BPF generation and the seccomp(2) call.
+    if (!impl_ || !impl_->ctx)
+        return sys::fail(sys::Error::bad_state("no seccomp filter compiled"));
+    if (int rc = seccomp_load(impl_->ctx); rc < 0)
+        return sys::fail(sys::Error::from_errno(-rc, "load seccomp filter"));
+    if (!impl_->notify) return -1;
+    // The listener fd comes from SECCOMP_FILTER_FLAG_NEW_LISTENER and is O_CLOEXEC.
+    int fd = seccomp_notify_fd(impl_->ctx);
+    if (fd < 0) return sys::fail(sys::Error::from_errno(-fd, "get seccomp notify fd"));
+    return fd;
+}
+
+sys::Result<void> validate_seccomp(const Seccomp& s) {
+    if (s.default_action.empty()) return sys::fail_invalid("defaultAction: required");
+    const ActionName* def = find_name(actions, s.default_action);
+    if (!def) return sys::fail_invalid("defaultAction: unknown action " + quoted(s.default_action));
+    // A notifying default would stop the init stage on its first syscall after load, before
+    // the listener fd can reach the agent that must answer it (runc refuses it too).
+    if (def->kind == ActionKind::notify)
+        return sys::fail_invalid("defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
+    MD_TRY(check_errno_ret(s.default_errno_ret, def->kind, "defaultErrnoRet"));
+
+    for (size_t i = 0; i < s.architectures.size(); ++i)
+        if (!find_name(architectures, s.architectures[i]))
+            return sys::fail_invalid("architectures[" + std::to_string(i) +
+                                     "]: unknown architecture " + quoted(s.architectures[i]));
+    for (size_t i = 0; i < s.flags.size(); ++i)
+        if (!find_name(filter_flags, s.flags[i]))
+            return sys::fail_invalid("flags[" + std::to_string(i) + "]: unknown flag " +
+                                     quoted(s.flags[i]));
+
+    bool notify = false;
+    for (size_t i = 0; i < s.syscalls.size(); ++i) {
+        const auto& sc = s.syscalls[i];
+        const std::string field = "syscalls[" + std::to_string(i) + "]";
+        if (sc.names.empty()) return sys::fail_invalid(field + ".names: must not be empty");
+        for (size_t j = 0; j < sc.names.size(); ++j)
+            if (sc.names[j].empty())
+                return sys::fail_invalid(field + ".names[" + std::to_string(j) +
+                                         "]: empty syscall name");
+        const ActionName* act = find_name(actions, sc.action);
+        if (!act) return sys::fail_invalid(field + ".action: unknown action " + quoted(sc.action));
+        MD_TRY(check_errno_ret(sc.errno_ret, act->kind, field + ".errnoRet"));
+        if (act->kind == ActionKind::notify) {
+            notify = true;
+            // After load the init stage hands the listener fd to the parent with write(2)
+            // or sendmsg(2); notifying either would block it forever.
+            for (const auto& name : sc.names)
+                if (name == "write" || name == "sendmsg")
+                    return sys::fail_invalid(field + ": SCMP_ACT_NOTIFY cannot be used for " +
+                                             quoted(name));
+        }
+        for (size_t k = 0; k < sc.args.size(); ++k) {
+            const auto& a = sc.args[k];
+            const std::string afield = field + ".args[" + std::to_string(k) + "]";
+            if (a.index >= max_syscall_args)
+                return sys::fail_invalid(afield + ".index: " + std::to_string(a.index) +
+                                         " is out of range (0-5)");
+            if (!find_name(operators, a.op))
+                return sys::fail_invalid(afield + ".op: unknown operator " + quoted(a.op));
+        }
+    }
+    // The runtime sends the container state and the listener fd to this socket; without it
+    // nobody could ever answer a notification and the container would hang.
+    if (notify && s.listener_path.empty())
+        return sys::fail_invalid("listenerPath: required when SCMP_ACT_NOTIFY is used");
+    return {};
+}
+
+sys::Result<SeccompFilter> compile_seccomp(const Seccomp& s, const sys::Logger& log) {
+    MD_TRY(validate_seccomp(s));
+
+    const ActionName* def = find_name(actions, s.default_action);
+    const uint32_t def_action = action_value(def->kind, s.default_errno_ret);
+
+    SeccompFilter filter;
+    filter.impl_ = std::make_unique<SeccompFilter::Impl>();
+    scmp_filter_ctx ctx = filter.impl_->ctx = seccomp_init(def_action);
+    // seccomp_init gives no errno; it fails for an action the kernel or library lacks.
+    if (!ctx)
+        return sys::fail_invalid("defaultAction: " + quoted(s.default_action) +
+                                 " is not supported by this kernel or libseccomp");
+
+    auto set_attr = [&](scmp_filter_attr attr, uint32_t value,
+                        std::string what) -> sys::Result<void> {
+        if (int rc = seccomp_attr_set(ctx, attr, value); rc < 0)
+            return sys::fail(sys::Error::from_errno(-rc, std::move(what)));
+        return {};
+    };
+    // The runtime sets no_new_privs itself, and only when process.noNewPrivileges asks.
+    MD_TRY(set_attr(SCMP_FLTATR_CTL_NNP, 0, "seccomp: clear the no_new_privs attribute"));
+    // Without this libseccomp reports every kernel failure of seccomp_load as ECANCELED.
+    MD_TRY(set_attr(SCMP_FLTATR_API_SYSRAWRC, 1, "seccomp: ask for raw return codes"));
+
+    for (size_t i = 0; i < s.architectures.size(); ++i) {
+        const ArchName* arch = find_name(architectures, s.architectures[i]);
+        const std::string field = "architectures[" + std::to_string(i) + "]";
+        if (arch->arch == 0)
+            return sys::fail_invalid(field + ": " + quoted(arch->name) +
+                                     " is not supported by this libseccomp");
+        // The native architecture is in every new filter already.
+        if (int rc = seccomp_arch_add(ctx, arch->arch); rc < 0 && rc != -EEXIST)
+            return sys::fail(sys::Error::from_errno(-rc, field + ": add " + quoted(arch->name)));
+    }
+
+    for (size_t i = 0; i < s.flags.size(); ++i) {
+        const FlagName* flag = find_name(filter_flags, s.flags[i]);
+        const std::string field = "flags[" + std::to_string(i) + "]";
+        if (!flag->attr)
+            return sys::fail_invalid(
+                field + ": " + quoted(flag->name) + " needs libseccomp >= 2.6 " + "(built with " +
+                std::to_string(SCMP_VER_MAJOR) + "." + std::to_string(SCMP_VER_MINOR) + ")");
+        MD_TRY(set_attr(*flag->attr, 1,
+                        field + ": " + quoted(flag->name) + " is not supported by this kernel"));
+    }
+
+    size_t rules = 0;
+    for (size_t i = 0; i < s.syscalls.size(); ++i) {
+        const auto& sc = s.syscalls[i];
+        const std::string field = "syscalls[" + std::to_string(i) + "]";
+        const ActionKind kind = find_name(actions, sc.action)->kind;
+        const uint32_t action = action_value(kind, sc.errno_ret);
+        // libseccomp refuses a rule that repeats the default action; it changes nothing.
+        if (action == def_action) {
+            if (log.enabled(sys::LogLevel::debug))
+                log.debug("seccomp: " + field + " has the default action " + quoted(sc.action) +
+                          ", skipped");
+            continue;
+        }
+        std::array<scmp_arg_cmp, max_syscall_args> cmps{};
+        const bool split = has_repeated_index(sc.args);
+        if (!split)
+            for (size_t k = 0; k < sc.args.size(); ++k) cmps[k] = to_arg_cmp(sc.args[k]);
+
+        for (const auto& name : sc.names) {
+            const int nr = seccomp_syscall_resolve_name(name.c_str());
+            // Profiles list syscalls of newer kernels (and of other architectures that this
+            // libseccomp does not know); like runc, such names are ignored.
+            if (nr == __NR_SCMP_ERROR) {
+                log.debug("seccomp: unknown syscall " + quoted(name) + " skipped");
+                continue;
+            }
+            auto add = [&](unsigned count, const scmp_arg_cmp* arr) -> sys::Result<void> {
+                // Not the _exact variant: libseccomp maps the rule onto every architecture of
+                // the filter and leaves it out where the syscall does not exist.
+                if (int rc = seccomp_rule_add_array(ctx, action, nr, count, arr); rc < 0)
+                    return sys::fail(
+                        sys::Error::from_errno(-rc, field + ": add rule for " + quoted(name)));
+                ++rules;
+                return {};
+            };
+            if (split) {
+                for (const auto& a : sc.args) {
+                    const scmp_arg_cmp one = to_arg_cmp(a);
+                    MD_TRY(add(1, &one));
+                }
+            } else {
+                MD_TRY(add(static_cast<unsigned>(sc.args.size()), cmps.data()));
+            }
+            if (kind == ActionKind::notify) filter.impl_->notify = true;
+        }
+    }
+
+    if (rules > binary_tree_threshold) {
+        if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2); rc < 0)
+            log.debug("seccomp: binary tree optimization not available, using a linear filter");
+    }
+    // Notification needs the kernel's SECCOMP_FILTER_FLAG_NEW_LISTENER (API level 5); TSYNC
+    // together with it needs SECCOMP_FILTER_FLAG_TSYNC_ESRCH (level 6).
+    if (filter.impl_->notify) {
+        const unsigned api = seccomp_api_get();
+        if (api < 5)
+            return sys::fail_invalid(
+                "SCMP_ACT_NOTIFY is not supported by this kernel or "
+                "libseccomp (API level " +
+                std::to_string(api) + ", needs 5)");
+    }
+    return filter;
+}
+
+}  // namespace mydocker::runtime

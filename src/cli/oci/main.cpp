@@ -1,0 +1,76 @@
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/oci/cli.h"
+#include "sys/files.h"
+
+using namespace mydocker;
+
+namespace {
+
+sys::Result<std::unique_ptr<sys::Logger>> make_logger(const cli::Globals& g) {
+    sys::LogFormat fmt = g.log_format == "json" ? sys::LogFormat::json : sys::LogFormat::text;
+    sys::LogLevel level = g.debug ? sys::LogLevel::debug : sys::LogLevel::warn;
+    if (g.log_level == "debug") level = sys::LogLevel::debug;
+    else if (g.log_level == "info") level = sys::LogLevel::info;
+    else if (g.log_level == "error") level = sys::LogLevel::error;
+    sys::UniqueFd fd;
+    if (!g.log_file.empty()) fd = MD_TRY_CTX(sys::open_file(g.log_file, O_WRONLY | O_CREAT | O_APPEND, 0644), "--log");
+    return std::make_unique<sys::Logger>(std::move(fd), fmt, level);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Writing state to a hook that closed its stdin must not kill us (the container gets
+    // default dispositions back in init).
+    ::signal(SIGPIPE, SIG_IGN);
+    cli::Globals g;
+    CLI::App app{"mydocker-runc: an OCI container runtime with runc's command line", "mydocker-runc"};
+    app.require_subcommand(0, 1);
+    app.set_version_flag("-v,--version",
+                         std::string("mydocker-runc version ") + MYDOCKER_VERSION + "\nspec: 1.2.0");
+    app.add_option("--root", g.root, "root directory for storage of container state")->capture_default_str();
+    app.add_option("--log", g.log_file, "log file (default: stderr)");
+    app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
+    app.add_option("--log-level", g.log_level, "log level: debug, info, warn, error");
+    app.add_flag("--debug", g.debug, "enable debug logging");
+    app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use systemd cgroups (not supported: no systemd here)");
+    app.add_option("--rootless", g.rootless, "accepted for runc compatibility");
+    app.add_option("--criu", g.criu, "accepted for runc compatibility (checkpoint is not supported)");
+    cli::register_lifecycle(app, g);
+    cli::register_info(app, g);
+    cli::register_exec(app, g);
+    cli::register_resources(app, g);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    if (!g.action) {
+        std::fputs(app.help().c_str(), stdout);
+        return 0;
+    }
+    auto logger = make_logger(g);
+    if (!logger) {
+        std::fprintf(stderr, "mydocker-runc: %s\n", logger.error().message().c_str());
+        return 1;
+    }
+    g.logger = std::move(*logger);
+    if (g.systemd_cgroup) {
+        // Accepted so callers configured for systemd still work; cgroupsPath is then used
+        // verbatim under cgroupfs, which is what a host without systemd has.
+        g.logger->warn("--systemd-cgroup is not supported (no systemd driver); using cgroupfs");
+    }
+    runtime::Context ctx{*g.logger, g.root};
+    auto rc = g.action(ctx);
+    if (!rc) {
+        std::string msg = rc.error().message();
+        if (g.logger->format() == sys::LogFormat::json || !g.log_file.empty()) g.logger->error(msg);
+        std::fprintf(stderr, "mydocker-runc: %s\n", msg.c_str());
+        return 1;
+    }
+    return *rc;
+}

@@ -1,0 +1,101 @@
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "runtime/console.h"
+#include "runtime/init.h"
+#include "sys/files.h"
+
+namespace mydocker::runtime {
+
+namespace {
+
+sys::Result<void> send_fd(int sock, int fd, const std::string& name) {
+    struct msghdr msg = {};
+    struct iovec iov = {const_cast<char*>(name.data()), name.size()};
+    char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    if (MD_RETRY(::sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0) return sys::fail_errno("send pty master to console socket");
+    return {};
+}
+
+}  // namespace
+
+sys::Result<void> setup_console(int console_sock, const std::optional<ConsoleSize>& size, bool console) {
+    auto master = MD_TRY(sys::open_file("/dev/ptmx", O_RDWR | O_NOCTTY));
+    int unlock = 0;
+    if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) return sys::fail_errno("unlock pty");
+    unsigned ptn = 0;
+    if (::ioctl(master.get(), TIOCGPTN, &ptn) < 0) return sys::fail_errno("get pty number");
+    std::string slave_path = "/dev/pts/" + std::to_string(ptn);
+    // TIOCGPTPEER opens the slave through the master: no path lookup an attacker could race.
+    int s = ::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    sys::UniqueFd slave(s >= 0 ? s : -1);
+    if (!slave) slave = MD_TRY(sys::open_file(slave_path, O_RDWR | O_NOCTTY));
+    if (size && size->height && size->width) {
+        struct winsize ws = {};
+        ws.ws_row = static_cast<unsigned short>(size->height);
+        ws.ws_col = static_cast<unsigned short>(size->width);
+        ::ioctl(slave.get(), TIOCSWINSZ, &ws);
+    }
+    MD_TRY(send_fd(console_sock, master.get(), slave_path));
+    master.reset();
+    if (console) {
+        int f = ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (f >= 0) ::close(f);
+        if (::mount(("/proc/self/fd/" + std::to_string(slave.get())).c_str(), "/dev/console", nullptr, MS_BIND,
+                    nullptr) < 0)
+            return sys::fail_errno("bind pty onto \"/dev/console\"");
+    }
+    if (::ioctl(slave.get(), TIOCSCTTY, 0) < 0) return sys::fail_errno("set controlling terminal");
+    for (int i = 0; i < 3; ++i)
+        if (::dup2(slave.get(), i) < 0) return sys::fail_errno("dup pty onto stdio");
+    return {};
+}
+
+sys::Result<sys::UniqueFd> connect_console_socket(const std::string& path) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return sys::fail_errno("socket");
+    sys::UniqueFd sock(fd);
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) return sys::fail_invalid("console socket path \"" + path + "\" is too long");
+    std::memcpy(addr.sun_path, path.c_str(), path.size());
+    if (MD_RETRY(::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr)) < 0)
+        return sys::fail_errno("connect to console socket \"" + path + "\"");
+    return sock;
+}
+
+sys::Result<sys::UniqueFd> receive_fd(int sock) {
+    char data[256];
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {data, sizeof data};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    if (MD_RETRY(::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0) return sys::fail_errno("receive pty master");
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+        return sys::fail_invalid("no pty master received from the container");
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return sys::UniqueFd(fd);
+}
+
+}  // namespace mydocker::runtime

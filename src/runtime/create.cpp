@@ -1,0 +1,284 @@
+// create / start / run: the parent side of the container's life (DESIGN.md steps 1-2, 5).
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "runtime/console.h"
+#include "runtime/container.h"
+#include "runtime/hooks.h"
+#include "runtime/init.h"
+#include "runtime/seccomp.h"
+#include "runtime/sync.h"
+#include "sys/cleanup.h"
+#include "sys/files.h"
+#include "sys/proc.h"
+
+namespace mydocker::runtime {
+
+namespace {
+
+/// The devices every container may use, appended after the spec's own cgroup rules as runc
+/// does, so a "deny all" spec still gets /dev/null, ttys and ptys.
+std::vector<cgroups::DeviceRule> default_device_rules(const Spec& spec) {
+    std::vector<cgroups::DeviceRule> r = {
+        {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"}, {true, 'c', 1, 3, "rwm"},   {true, 'c', 1, 5, "rwm"},
+        {true, 'c', 1, 7, "rwm"}, {true, 'c', 1, 8, "rwm"}, {true, 'c', 1, 9, "rwm"},   {true, 'c', 5, 0, "rwm"},
+        {true, 'c', 5, 1, "rwm"}, {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
+    };
+    if (spec.linux)
+        for (const auto& d : spec.linux->devices)
+            if (d.type == 'c' || d.type == 'b' || d.type == 'u')
+                r.push_back({true, d.type == 'u' ? 'c' : d.type, d.major, d.minor, "rwm"});
+    return r;
+}
+
+sys::Result<void> write_id_map(pid_t pid, const char* file, const std::vector<IdMapping>& maps) {
+    std::string text;
+    for (const auto& m : maps)
+        text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+    return sys::write_existing("/proc/" + std::to_string(pid) + "/" + file, text);
+}
+
+std::string cgroup_path_for(const Spec& spec, const std::string& id) {
+    std::string p = spec.linux ? spec.linux->cgroups_path : "";
+    if (p.empty()) return "/" + id;
+    // A relative path is taken from the hierarchy root: joining our own cgroup would nest the
+    // container inside whatever cgroup the caller happens to run in.
+    if (p[0] != '/') p = "/" + p;
+    return p;
+}
+
+std::string hook_state_json(const ContainerState& st, const char* status) {
+    nlohmann::json j = {{"ociVersion", "1.2.0"}, {"id", st.id},         {"status", status},
+                        {"pid", st.pid},         {"bundle", st.bundle}, {"annotations", st.annotations}};
+    return j.dump();
+}
+
+/// How many fds after 0-2 go to the container: --preserve-fds plus systemd's LISTEN_FDS.
+unsigned listen_fds() {
+    const char* v = std::getenv("LISTEN_FDS");
+    if (!v) return 0;
+    long n = std::strtol(v, nullptr, 10);
+    return n > 0 && n < 1024 ? static_cast<unsigned>(n) : 0;
+}
+
+}  // namespace
+
+sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts) {
+    auto bundle = MD_TRY(sys::absolute_path(opts.bundle));
+    auto text = sys::read_file(sys::path_join(bundle, "config.json"));
+    if (!text) return sys::fail(std::move(text.error()).wrap("load bundle"));
+    auto spec = MD_TRY(parse_spec(*text, bundle));
+    CreateOptions o = opts;
+    o.bundle = bundle;
+    return create(ctx, o, std::move(spec), *text);
+}
+
+sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec spec, const std::string& config_text) {
+    // 1. Validate everything before the first side effect.
+    MD_TRY(validate_id(opts.id));
+    if (!spec.process) return sys::fail_invalid("process: required to create a container");
+    if (!spec.linux) spec.linux = Linux{};
+    Linux& lx = *spec.linux;
+    if (!lx.has_namespace(NamespaceType::mount))
+        return sys::fail_invalid("linux.namespaces: a mount namespace is required");
+    if (spec.process->terminal && opts.console_socket.empty() && !opts.console_master_out)
+        return sys::fail_invalid("process.terminal: a terminal needs --console-socket (or run in the foreground)");
+    if (!spec.process->terminal && !opts.console_socket.empty())
+        return sys::fail_invalid("--console-socket: given but process.terminal is false");
+    struct stat rst;
+    if (::stat(spec.root.path.c_str(), &rst) < 0 || !S_ISDIR(rst.st_mode))
+        return sys::fail(sys::Error::from_errno(ENOENT, "root.path: rootfs \"" + spec.root.path + "\" is not a directory"));
+    std::optional<SeccompFilter> seccomp;
+    if (lx.seccomp) {
+        seccomp = MD_TRY_CTX(compile_seccomp(*lx.seccomp, ctx.log), "linux.seccomp");
+        if (seccomp->uses_notify())
+            return sys::fail_invalid("linux.seccomp: SCMP_ACT_NOTIFY is not supported yet");
+    }
+    const Namespace* user_ns = lx.find_namespace(NamespaceType::user);
+    bool new_user_ns = user_ns && user_ns->path.empty();
+    const Namespace* pid_ns = lx.find_namespace(NamespaceType::pid);
+    if (user_ns && !user_ns->path.empty() && pid_ns && pid_ns->path.empty())
+        return sys::fail_invalid("linux.namespaces: joining a user namespace with a new pid namespace is not supported");
+
+    std::string dir = state_dir(ctx, opts.id);
+    ctx.log.debug("create \"" + opts.id + "\" in \"" + dir + "\"");
+    // 2. The state dir: mkdir is the atomic "this id is ours" step.
+    MD_TRY(sys::mkdir_all(ctx.root, 0711));
+    if (::mkdir(dir.c_str(), 0711) < 0) {
+        if (errno == EEXIST) return sys::fail(sys::Error::exists("container with id \"" + opts.id + "\" already exists"));
+        return sys::fail_errno("create state dir \"" + dir + "\"");
+    }
+    sys::CleanupStack undo;
+    undo.push([&] { (void)sys::remove_all(dir); });
+    auto lock = MD_TRY(sys::FileLock::acquire(dir));
+
+    unsigned preserve = opts.preserve_fds + listen_fds();
+    if (listen_fds() > 0) {
+        spec.process->env.push_back("LISTEN_FDS=" + std::to_string(listen_fds()));
+        spec.process->env.push_back("LISTEN_PID=1");
+    }
+    int min_fd = 3 + static_cast<int>(preserve);
+
+    // 3. The exec fifo `start` writes into. Init holds it open read-write, so its read
+    // blocks until a byte arrives and `start` can open it without blocking.
+    std::string fifo = sys::path_join(dir, "exec.fifo");
+    if (::mkfifo(fifo.c_str(), 0600) < 0) return sys::fail_errno("mkfifo \"" + fifo + "\"");
+    auto fifo_fd = MD_TRY(sys::open_file(fifo, O_RDWR));
+    MD_TRY(sys::move_fd_above(fifo_fd, min_fd));
+
+    // 4. The cgroup.
+    std::string cg_path = cgroup_path_for(spec, opts.id);
+    auto mgr = MD_TRY(cgroups::make_manager(cgroups::Config{ctx.cgroup_root, cg_path}, ctx.log));
+    bool cgroup_existed = mgr->exists();
+    MD_TRY_CTX(mgr->apply(), "create cgroup \"" + cg_path + "\"");
+    if (!cgroup_existed) undo.push([&] {
+        if (auto r = mgr->destroy(); !r) ctx.log.warn("remove cgroup: " + r.error().message());
+    });
+    cgroups::Resources res = lx.resources.value_or(cgroups::Resources{});
+    if (!res.devices.empty()) {
+        auto extra = default_device_rules(spec);
+        res.devices.insert(res.devices.end(), extra.begin(), extra.end());
+    }
+
+    // 5. fds init needs: console socket, namespaces to join, the sync socket.
+    sys::UniqueFd console;
+    int console_pair[2] = {-1, -1};
+    if (!opts.console_socket.empty()) {
+        console = MD_TRY(connect_console_socket(opts.console_socket));
+    } else if (spec.process->terminal) {
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console_pair) < 0) return sys::fail_errno("socketpair");
+        console.reset(console_pair[1]);
+    }
+    sys::UniqueFd console_recv(console_pair[0]);
+    MD_TRY(sys::move_fd_above(console, min_fd));
+
+    std::vector<sys::UniqueFd> ns_fds;
+    InitConfig icfg;
+    int clone_flags = 0;
+    for (const auto& ns : lx.namespaces) {
+        if (ns.path.empty()) {
+            if (ns.type != NamespaceType::cgroup) clone_flags |= namespace_clone_flag(ns.type);
+            continue;
+        }
+        auto fd = MD_TRY_CTX(sys::open_file(ns.path, O_RDONLY), std::string("linux.namespaces ") + namespace_type_name(ns.type));
+        MD_TRY(sys::move_fd_above(fd, min_fd));
+        if (ns.type == NamespaceType::pid) {
+            // setns(pid) only moves our future children: the init we clone lands in it.
+            if (::setns(fd.get(), CLONE_NEWPID) < 0) return sys::fail_errno("join pid namespace \"" + ns.path + "\"");
+        } else {
+            icfg.join_ns.emplace_back(ns.type, fd.get());
+        }
+        ns_fds.push_back(std::move(fd));
+    }
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) return sys::fail_errno("socketpair");
+    sys::UniqueFd parent_sock(sp[0]), child_sock(sp[1]);
+    MD_TRY(sys::move_fd_above(child_sock, min_fd));
+
+    icfg.spec = &spec;
+    icfg.sync_fd = child_sock.get();
+    icfg.fifo_fd = fifo_fd.get();
+    icfg.console_fd = console.get();
+    icfg.new_user_ns = new_user_ns;
+    icfg.new_cgroup_ns = lx.find_namespace(NamespaceType::cgroup) && lx.find_namespace(NamespaceType::cgroup)->path.empty();
+    icfg.no_pivot = opts.no_pivot;
+    icfg.parent_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
+    icfg.seccomp = seccomp ? &*seccomp : nullptr;
+    icfg.preserve_fds = preserve;
+    icfg.cgroup_path = cg_path;
+    icfg.cgroup_root = ctx.cgroup_root;
+    icfg.id = opts.id;
+    icfg.bundle = opts.bundle;
+
+    // 6. clone: fork semantics (no new stack), the child runs init_main on its copy of memory.
+    long pid = ::syscall(SYS_clone, static_cast<unsigned long>(clone_flags) | SIGCHLD, nullptr, nullptr, nullptr, 0);
+    if (pid < 0) return sys::fail_errno("clone init");
+    if (pid == 0) init_main(icfg);
+    child_sock.reset();
+    fifo_fd.reset();
+    console.reset();
+    ns_fds.clear();
+    undo.push([&, pid] {
+        ::kill(static_cast<pid_t>(pid), SIGKILL);
+        (void)sys::wait_pid(static_cast<pid_t>(pid));
+    });
+
+    // 7. The parent's part: id maps, cgroup, then let init go on.
+    auto parent_setup = [&]() -> sys::Result<void> {
+        if (new_user_ns) {
+            MD_TRY_CTX(write_id_map(static_cast<pid_t>(pid), "uid_map", lx.uid_mappings), "linux.uidMappings");
+            MD_TRY_CTX(write_id_map(static_cast<pid_t>(pid), "gid_map", lx.gid_mappings), "linux.gidMappings");
+        }
+        MD_TRY_CTX(mgr->add_process(static_cast<pid_t>(pid)), "join cgroup \"" + cg_path + "\"");
+        MD_TRY_CTX(mgr->set(res), "linux.resources");
+        MD_TRY(sync_send(parent_sock.get(), SyncType::continue_, pid));
+        return {};
+    };
+    ContainerState st;
+    st.id = opts.id;
+    st.pid = static_cast<pid_t>(pid);
+    st.bundle = opts.bundle;
+    st.rootfs = spec.root.path;
+    st.created = sys::now_rfc3339();
+    st.cgroup_path = cg_path;
+    st.owner = "";
+    st.no_pivot = opts.no_pivot;
+    st.annotations = spec.annotations;
+    auto init_error = [&](sys::Error e) -> sys::Error {
+        if (e.code() == sys::ErrorCode::not_found) {
+            int status = 0;
+            if (::waitpid(static_cast<pid_t>(pid), &status, 0) == static_cast<pid_t>(pid))
+                return sys::Error::bad_state("container init exited unexpectedly (status " +
+                                             std::to_string(sys::exit_code_of(status)) + ")");
+        }
+        return e;
+    };
+    if (auto r = parent_setup(); !r) return sys::fail(std::move(r.error()));
+    for (;;) {
+        auto m = sync_recv(parent_sock.get());
+        if (!m) return sys::fail(init_error(std::move(m.error())));
+        if (m->type == SyncType::error)
+            return sys::fail(sys::Error(sys::ErrorCode::system, m->text, static_cast<int>(m->value)));
+        if (m->type == SyncType::ready) break;
+        if (m->type == SyncType::hooks) {
+            std::string s = hook_state_json(st, "creating");
+            MD_TRY(run_hooks(spec.hooks.prestart, "prestart", s));
+            MD_TRY(run_hooks(spec.hooks.create_runtime, "createRuntime", s));
+            MD_TRY(sync_send(parent_sock.get(), SyncType::hooks_done));
+            continue;
+        }
+        return sys::fail_invalid("sync: unexpected message from init");
+    }
+    if (opts.console_master_out && console_recv.valid()) {
+        // Foreground terminal: receive the pty master init sent over our socketpair.
+        auto master = MD_TRY(receive_fd(console_recv.get()));
+        *opts.console_master_out = master.release();
+    }
+
+    // 8. Record the container: state.json once, a copy of its config, the pid file.
+    auto ps = sys::read_proc_stat(st.pid);
+    if (ps) st.pid_start = ps->start_time;
+    MD_TRY(sys::write_file(sys::path_join(dir, "config.json"), config_text, 0600));
+    MD_TRY(save_state(ctx, st));
+    if (!opts.pid_file.empty()) {
+        auto pf = MD_TRY(sys::absolute_path(opts.pid_file));
+        MD_TRY_CTX(sys::write_file_atomic(pf, std::to_string(st.pid), 0644), "--pid-file");
+    }
+    undo.commit();
+    return st.pid;
+}
+
+}  // namespace mydocker::runtime

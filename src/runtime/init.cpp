@@ -1,0 +1,318 @@
+// The init stage (DESIGN.md "The life of a container", steps 3-5).
+#include "runtime/init.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "runtime/capabilities.h"
+#include "runtime/hooks.h"
+#include "runtime/rootfs.h"
+#include "runtime/sync.h"
+#include "sys/files.h"
+
+namespace mydocker::runtime {
+
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+void reset_signals() {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Ignored dispositions survive execve: give the container the defaults.
+    for (int s = 1; s < NSIG; ++s) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        struct sigaction sa;
+        if (::sigaction(s, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) ::signal(s, SIG_DFL);
+    }
+}
+
+sys::Result<void> join_namespaces(const std::vector<std::pair<NamespaceType, int>>& ns) {
+    // The user namespace first: it decides what the others may be joined with.
+    for (auto& [type, fd] : ns)
+        if (type == NamespaceType::user && ::setns(fd, CLONE_NEWUSER) < 0)
+            return sys::fail_errno("join user namespace");
+    for (auto& [type, fd] : ns) {
+        if (type == NamespaceType::user) continue;
+        if (::setns(fd, namespace_clone_flag(type)) < 0)
+            return sys::fail_errno(std::string("join ") + namespace_type_name(type) + " namespace");
+    }
+    return {};
+}
+
+sys::Result<void> set_rlimits(const Process& p) {
+    for (const auto& r : p.rlimits) {
+        struct rlimit rl = {r.soft, r.hard};
+        if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &rl) < 0)
+            return sys::fail_errno("set rlimit " + r.type);
+    }
+    return {};
+}
+
+sys::Result<void> write_proc(const std::string& path, const std::string& value) {
+    auto fd = MD_TRY(sys::open_file(path, O_WRONLY));
+    MD_TRY(check_procfs(fd.get(), path));
+    if (MD_RETRY(::write(fd.get(), value.data(), value.size())) < 0)
+        return sys::fail_errno("write \"" + value + "\" to \"" + path + "\"");
+    return {};
+}
+
+sys::Result<void> apply_sysctl(const Spec& spec) {
+    if (!spec.linux) return {};
+    for (const auto& [key, value] : spec.linux->sysctl) {
+        std::string path = "/proc/sys/" + key;
+        for (size_t i = 10; i < path.size(); ++i)
+            if (path[i] == '.') path[i] = '/';
+        if (auto r = write_proc(path, value); !r)
+            return sys::fail(std::move(r.error()).wrap("linux.sysctl \"" + key + "\""));
+    }
+    return {};
+}
+
+sys::Result<void> set_identity(const Process& p, bool allow_setgroups) {
+    if (allow_setgroups) {
+        std::vector<gid_t> groups(p.user.additional_gids.begin(), p.user.additional_gids.end());
+        if (::setgroups(groups.size(), groups.data()) < 0) return sys::fail_errno("setgroups");
+    }
+    if (::setresgid(p.user.gid, p.user.gid, p.user.gid) < 0)
+        return sys::fail_errno("setgid " + std::to_string(p.user.gid));
+    if (::setresuid(p.user.uid, p.user.uid, p.user.uid) < 0)
+        return sys::fail_errno("setuid " + std::to_string(p.user.uid));
+    return {};
+}
+
+/// The last steps shared by init and exec: seccomp, capabilities, user, no_new_privs, fds.
+sys::Result<void> finish_process(const Process& p, const SeccompFilter* seccomp, unsigned preserve_fds,
+                                 bool allow_setgroups) {
+    // Without no_new_privs the filter needs CAP_SYS_ADMIN: load it before dropping caps.
+    if (seccomp && !p.no_new_privileges) MD_TRY_CTX(seccomp->load(), "load seccomp filter");
+    if (p.capabilities) MD_TRY(drop_bounding_set(*p.capabilities));
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return sys::fail_errno("prctl PR_SET_KEEPCAPS");
+    MD_TRY(set_identity(p, allow_setgroups));
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return sys::fail_errno("prctl PR_SET_KEEPCAPS");
+    if (p.capabilities) MD_TRY(apply_capability_sets(*p.capabilities));
+    if (p.user.umask) ::umask(*p.user.umask);
+    if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return sys::fail_errno("prctl PR_SET_NO_NEW_PRIVS");
+    if (seccomp && p.no_new_privileges) MD_TRY_CTX(seccomp->load(), "load seccomp filter");
+    // Only 0-2 and the preserved fds reach the container (CVE-2024-21626): everything else
+    // of ours is marked close-on-exec, whoever opened it.
+    unsigned first = 3 + preserve_fds;
+    if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+        for (int fd = static_cast<int>(first); fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    for (unsigned fd = 3; fd < first; ++fd) ::fcntl(static_cast<int>(fd), F_SETFD, 0);
+    return {};
+}
+
+std::vector<char*> cstrings(const std::vector<std::string>& v) {
+    std::vector<char*> out;
+    out.reserve(v.size() + 1);
+    for (auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+/// cwd is resolved after pivot_root, so it can only name a directory inside the container;
+/// check the kernel agrees (a cwd outside the root reads as "(unreachable)").
+sys::Result<void> enter_cwd(const std::string& cwd, bool create) {
+    if (create) (void)sys::mkdir_all(cwd, 0755);
+    if (::chdir(cwd.c_str()) < 0) return sys::fail_errno("chdir to cwd \"" + cwd + "\"");
+    char buf[4096];
+    if (!::getcwd(buf, sizeof buf) || buf[0] != '/')
+        return sys::fail(sys::Error::from_errno(EPERM, "cwd \"" + cwd + "\" is outside the container"));
+    return {};
+}
+
+std::string hook_state(const InitConfig& cfg, pid_t pid, const char* status) {
+    nlohmann::json j = {{"ociVersion", "1.2.0"}, {"id", cfg.id},         {"status", status},
+                        {"pid", pid},            {"bundle", cfg.bundle}, {"annotations", cfg.spec->annotations}};
+    return j.dump();
+}
+
+/// Close every fd from `from` up except `keep`: an fd inherited by the clone (a state-dir
+/// lock, a caller's stray fd) must not stay open in the container's init.
+void close_fds_except(int from, std::vector<int> keep) {
+    std::sort(keep.begin(), keep.end());
+    unsigned lo = static_cast<unsigned>(from);
+    for (int k : keep) {
+        if (k < from) continue;
+        if (static_cast<unsigned>(k) > lo) ::syscall(SYS_close_range, lo, static_cast<unsigned>(k) - 1, 0);
+        lo = static_cast<unsigned>(k) + 1;
+    }
+    ::syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+[[noreturn]] void fail_child(int sync_fd, const sys::Error& e) {
+    if (sync_fd >= 0) sync_send_error(sync_fd, e);
+    ::_exit(1);
+}
+
+[[noreturn]] void fail_after_start(const sys::Error& e, int code) {
+    dprintf(2, "mydocker-runc: %s\n", e.message().c_str());
+    ::_exit(code);
+}
+
+sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
+    const Spec& spec = *cfg.spec;
+    const Process& proc = *spec.process;
+    auto cont = MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::continue_));
+    host_pid = static_cast<pid_t>(cont.value);
+    if (cfg.new_user_ns) {
+        // Become the container's root now that the parent has written the id maps.
+        if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0) return sys::fail_errno("become root in user namespace");
+    }
+    // A cgroup namespace made after the parent moved us into the container's cgroup has that
+    // cgroup as its root.
+    if (cfg.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) < 0) return sys::fail_errno("unshare cgroup namespace");
+    MD_TRY(join_namespaces(cfg.join_ns));
+    if (::setsid() < 0) return sys::fail_errno("setsid");
+
+    RootfsOptions ro;
+    ro.cgroup_path = cfg.cgroup_path;
+    ro.cgroup_root = cfg.cgroup_root;
+    ro.new_cgroup_ns = cfg.new_cgroup_ns;
+    ro.new_user_ns = cfg.new_user_ns;
+    MD_TRY(prepare_rootfs(spec, ro));
+    if (cfg.parent_hooks) {
+        MD_TRY(sync_send(cfg.sync_fd, SyncType::hooks));
+        MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::hooks_done));
+    }
+    if (!spec.hooks.create_container.empty())
+        MD_TRY(run_hooks(spec.hooks.create_container, "createContainer", hook_state(cfg, host_pid, "creating")));
+    MD_TRY(enter_rootfs(spec, cfg.no_pivot));
+    if (proc.terminal) MD_TRY(setup_console(cfg.console_fd, proc.console_size, true));
+    MD_TRY(apply_sysctl(spec));
+    MD_TRY(finalize_rootfs(spec));
+    if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) < 0)
+        return sys::fail_errno("sethostname \"" + spec.hostname + "\"");
+    if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) < 0)
+        return sys::fail_errno("setdomainname \"" + spec.domainname + "\"");
+    if (proc.oom_score_adj)
+        MD_TRY_CTX(write_proc("/proc/self/oom_score_adj", std::to_string(*proc.oom_score_adj)), "process.oomScoreAdj");
+    MD_TRY(set_rlimits(proc));
+    MD_TRY(enter_cwd(proc.cwd, true));
+    return find_executable(proc.args[0], proc.env);
+}
+
+}  // namespace
+
+sys::Result<std::string> find_executable(const std::string& file, const std::vector<std::string>& env) {
+    auto is_exec = [](const std::string& p) {
+        struct stat st;
+        return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+    };
+    if (file.find('/') != std::string::npos) {
+        struct stat st;
+        if (::stat(file.c_str(), &st) < 0) return sys::fail_errno("exec: \"" + file + "\"");
+        if (!is_exec(file)) return sys::fail(sys::Error::from_errno(EACCES, "exec: \"" + file + "\""));
+        return file;
+    }
+    std::string path = kDefaultPath;
+    for (const auto& e : env)
+        if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+    size_t i = 0;
+    while (i <= path.size()) {
+        size_t j = path.find(':', i);
+        if (j == std::string::npos) j = path.size();
+        std::string dir = path.substr(i, j - i);
+        std::string cand = (dir.empty() ? "." : dir) + "/" + file;
+        if (is_exec(cand)) return cand;
+        i = j + 1;
+    }
+    return sys::fail(sys::Error::not_found("exec: \"" + file + "\": executable file not found in $PATH"));
+}
+
+void init_main(const InitConfig& cfg) {
+    reset_signals();
+    {
+        std::vector<int> keep = {cfg.sync_fd, cfg.fifo_fd, cfg.console_fd};
+        for (auto& [t, fd] : cfg.join_ns) keep.push_back(fd);
+        close_fds_except(3 + static_cast<int>(cfg.preserve_fds), keep);
+    }
+    // If the runtime dies while we are being set up, die too; and keep the container from
+    // reaching our binary through /proc/<pid>/exe while it is still ours (CVE-2019-5736).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    pid_t host_pid = 0;
+    auto exe = init_setup(cfg, host_pid);
+    if (!exe) fail_child(cfg.sync_fd, exe.error());
+    // The parent exits after READY (create): we must outlive it from here on.
+    ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    if (!sync_send(cfg.sync_fd, SyncType::ready)) ::_exit(1);
+    ::close(cfg.sync_fd);
+    if (cfg.console_fd >= 0) ::close(cfg.console_fd);
+
+    // Wait for `start`: it writes one byte into exec.fifo.
+    char byte;
+    ssize_t n;
+    do {
+        n = ::read(cfg.fifo_fd, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) ::_exit(1);
+    ::close(cfg.fifo_fd);
+
+    const Spec& spec = *cfg.spec;
+    const Process& proc = *spec.process;
+    if (!spec.hooks.start_container.empty()) {
+        if (auto r = run_hooks(spec.hooks.start_container, "startContainer", hook_state(cfg, host_pid, "created")); !r)
+            fail_after_start(r.error(), 1);
+    }
+    std::vector<std::string> env = proc.env;
+    if (auto r = finish_process(proc, cfg.seccomp, cfg.preserve_fds, true); !r) fail_after_start(r.error(), 1);
+    auto argv = cstrings(proc.args);
+    auto envp = cstrings(env);
+    ::execve(exe->c_str(), argv.data(), envp.data());
+    int err = errno;
+    fail_after_start(sys::Error::from_errno(err, "exec \"" + proc.args[0] + "\""), err == ENOENT ? 127 : 126);
+}
+
+void exec_main(const ExecConfig& cfg) {
+    reset_signals();
+    {
+        std::vector<int> keep = {cfg.sync_fd, cfg.console_fd, cfg.root_fd};
+        for (auto& [t, fd] : cfg.join_ns) keep.push_back(fd);
+        close_fds_except(3 + static_cast<int>(cfg.preserve_fds), keep);
+    }
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    const Process& proc = *cfg.process;
+    auto setup = [&]() -> sys::Result<std::string> {
+        MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::continue_));
+        MD_TRY(join_namespaces(cfg.join_ns));
+        // setns(mnt) puts us at the namespace's root; the container's root is where its init
+        // is rooted (pivot_root or chroot), so take that one explicitly.
+        if (::fchdir(cfg.root_fd) < 0 || ::chroot(".") < 0) return sys::fail_errno("enter container root");
+        if (cfg.container_user_ns && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
+            return sys::fail_errno("become root in user namespace");
+        if (::setsid() < 0) return sys::fail_errno("setsid");
+        if (proc.terminal) MD_TRY(setup_console(cfg.console_fd, proc.console_size, false));
+        MD_TRY(enter_cwd(proc.cwd, false));
+        MD_TRY(set_rlimits(proc));
+        auto exe = MD_TRY(find_executable(proc.args[0], proc.env));
+        MD_TRY(finish_process(proc, cfg.seccomp, cfg.preserve_fds, true));
+        return exe;
+    };
+    auto exe = setup();
+    if (!exe) fail_child(cfg.sync_fd, exe.error());
+    auto argv = cstrings(proc.args);
+    auto envp = cstrings(proc.env);
+    ::execve(exe->c_str(), argv.data(), envp.data());
+    fail_child(cfg.sync_fd, sys::Error::from_errno(errno, "exec \"" + proc.args[0] + "\""));
+}
+
+}  // namespace mydocker::runtime

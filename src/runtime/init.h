@@ -1,0 +1,61 @@
+// The init stage: what the cloned child does between clone() and execve() (see sync.h for
+// the protocol with the parent). Also the steps `exec` shares with it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime/seccomp.h"
+#include "runtime/spec.h"
+#include "sys/error.h"
+
+namespace mydocker::runtime {
+
+/// Everything init needs, prepared by the parent before clone(); the child's copy of the
+/// parent's memory carries it (no argv, no re-exec).
+struct InitConfig {
+    const Spec* spec = nullptr;
+    int sync_fd = -1;
+    int fifo_fd = -1;
+    int console_fd = -1;  // console socket (connected), or -1
+    std::vector<std::pair<NamespaceType, int>> join_ns;  // setns targets (not pid: the parent joined it)
+    bool new_user_ns = false;
+    bool new_cgroup_ns = false;
+    bool no_pivot = false;
+    bool parent_hooks = false;  // prestart / createRuntime hooks: ask the parent to run them
+    const SeccompFilter* seccomp = nullptr;
+    unsigned preserve_fds = 0;
+    std::string cgroup_path;
+    std::string cgroup_root;
+    std::string id;
+    std::string bundle;
+};
+
+/// The container's init: never returns.
+[[noreturn]] void init_main(const InitConfig& cfg);
+
+struct ExecConfig {
+    const Process* process = nullptr;
+    int sync_fd = -1;
+    int console_fd = -1;
+    int root_fd = -1;  // /proc/<init>/root of the container
+    std::vector<std::pair<NamespaceType, int>> join_ns;
+    bool container_user_ns = false;
+    const SeccompFilter* seccomp = nullptr;
+    unsigned preserve_fds = 0;
+};
+
+/// The child of `exec`: joins the container and execs; never returns.
+[[noreturn]] void exec_main(const ExecConfig& cfg);
+
+/// Open a pty in the current mount namespace, send its master over `console_sock`, make the
+/// slave our controlling terminal and stdio; bind it onto /dev/console when `console`.
+sys::Result<void> setup_console(int console_sock, const std::optional<ConsoleSize>& size, bool console);
+
+/// Look `file` up in the PATH of `env` (or take it as a path if it has a '/').
+sys::Result<std::string> find_executable(const std::string& file, const std::vector<std::string>& env);
+
+}  // namespace mydocker::runtime

@@ -1,0 +1,167 @@
+// start, state, kill, delete, list, ps, pause, resume, update.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/container.h"
+#include "runtime/hooks.h"
+#include "sys/files.h"
+#include "sys/proc.h"
+
+namespace mydocker::runtime {
+
+namespace {
+
+sys::Result<std::unique_ptr<cgroups::Manager>> manager_of(const Context& ctx, const ContainerState& st) {
+    return cgroups::make_manager(cgroups::Config{ctx.cgroup_root, st.cgroup_path}, ctx.log);
+}
+
+/// Hooks of the container's recorded config, parsed only when it has any of `kind`.
+sys::Result<std::vector<Hook>> recorded_hooks(const Context& ctx, const ContainerState& st, const char* kind) {
+    auto text = sys::read_file(sys::path_join(state_dir(ctx, st.id), "config.json"));
+    if (!text) return std::vector<Hook>{};
+    if (text->find(std::string("\"") + kind + "\"") == std::string::npos) return std::vector<Hook>{};
+    auto spec = MD_TRY(parse_spec(*text, st.bundle));
+    return std::string(kind) == "poststart" ? spec.hooks.poststart : spec.hooks.poststop;
+}
+
+std::string hook_state(const ContainerState& st, Status s) { return oci_state_json(st, s, false); }
+
+sys::Result<void> signal_init(const ContainerState& st, int sig) {
+    auto pidfd = sys::pidfd_open(st.pid);
+    if (!pidfd) return sys::fail(sys::Error::bad_state("container not running"));
+    // The pidfd pins the process: check it is still our init before signalling it.
+    if (!sys::process_alive(st.pid, st.pid_start)) return sys::fail(sys::Error::bad_state("container not running"));
+    return sys::pidfd_signal(pidfd->get(), sig);
+}
+
+sys::Result<void> signal_all(const Context& ctx, const ContainerState& st, int sig) {
+    auto mgr = MD_TRY(manager_of(ctx, st));
+    // Freeze so no process forks a new one between listing and signalling.
+    bool was_frozen = false;
+    if (auto fs = mgr->freezer_state(); fs && *fs == cgroups::FreezerState::frozen) was_frozen = true;
+    (void)mgr->freeze(cgroups::FreezerState::frozen);
+    auto pids = mgr->pids();
+    if (pids)
+        for (pid_t p : *pids) ::kill(p, sig);
+    if (!was_frozen || sig == SIGKILL) (void)mgr->freeze(cgroups::FreezerState::thawed);
+    if (!pids) return sys::fail(std::move(pids.error()));
+    return {};
+}
+
+/// Tear a container down: every process gone, poststop hooks, cgroup and state dir removed.
+sys::Result<void> destroy(const Context& ctx, const ContainerState& st) {
+    auto mgr = MD_TRY(manager_of(ctx, st));
+    auto pidfd = sys::pidfd_open(st.pid);
+    if (sys::process_alive(st.pid, st.pid_start)) (void)signal_all(ctx, st, SIGKILL);
+    else if (auto p = mgr->pids(); p && !p->empty()) (void)signal_all(ctx, st, SIGKILL);
+    if (pidfd && sys::process_alive(st.pid, st.pid_start) && !sys::pidfd_wait_exit(pidfd->get(), 10000))
+        return sys::fail(sys::Error::bad_state("container init " + std::to_string(st.pid) + " did not exit after SIGKILL"));
+    if (auto hooks = recorded_hooks(ctx, st, "poststop"); hooks && !hooks->empty()) {
+        if (auto r = run_hooks(*hooks, "poststop", hook_state(st, Status::stopped)); !r)
+            ctx.log.warn(r.error().message());
+    }
+    if (auto r = mgr->destroy(); !r) return sys::fail(std::move(r.error()).wrap("remove cgroup \"" + st.cgroup_path + "\""));
+    return sys::remove_all(state_dir(ctx, st.id));
+}
+
+}  // namespace
+
+sys::Result<void> start(const Context& ctx, const std::string& id) {
+    auto st = MD_TRY(load_state(ctx, id));
+    auto lock = MD_TRY(lock_container(ctx, id));
+    Status s = current_status(ctx, st);
+    if (s == Status::stopped) return sys::fail(sys::Error::bad_state("cannot start a container that has stopped"));
+    if (s != Status::created) return sys::fail(sys::Error::bad_state("cannot start an already " + std::string(status_name(s)) + " container"));
+    std::string fifo = sys::path_join(state_dir(ctx, id), "exec.fifo");
+    auto fd = sys::open_file(fifo, O_WRONLY | O_NONBLOCK);
+    if (!fd) {
+        if (fd.error().err() == ENXIO) return sys::fail(sys::Error::bad_state("cannot start container \"" + id + "\": init is not waiting"));
+        return sys::fail(std::move(fd.error()));
+    }
+    MD_TRY_CTX(sys::write_all(fd->get(), "0"), "start container \"" + id + "\"");
+    fd->reset();
+    ::unlink(fifo.c_str());
+    if (auto hooks = recorded_hooks(ctx, st, "poststart"); hooks && !hooks->empty()) {
+        if (auto r = run_hooks(*hooks, "poststart", hook_state(st, Status::running)); !r) ctx.log.warn(r.error().message());
+    }
+    return {};
+}
+
+sys::Result<std::string> state_json(const Context& ctx, const std::string& id) {
+    auto st = MD_TRY(load_state(ctx, id));
+    return oci_state_json(st, current_status(ctx, st), true);
+}
+
+sys::Result<void> kill(const Context& ctx, const std::string& id, int sig, bool all) {
+    auto st = MD_TRY(load_state(ctx, id));
+    Status s = current_status(ctx, st);
+    if (!can_kill(s) && !all) return sys::fail(sys::Error::bad_state("container not running"));
+    if (all) return signal_all(ctx, st, sig);
+    return signal_init(st, sig);
+}
+
+sys::Result<void> remove(const Context& ctx, const std::string& id, bool force) {
+    MD_TRY(validate_id(id));
+    auto st = load_state(ctx, id);
+    if (!st) {
+        if (st.error().code() != sys::ErrorCode::not_found) return sys::fail(std::move(st.error()));
+        // A create that died before writing state.json leaves a bare directory: clear it.
+        std::string dir = state_dir(ctx, id);
+        bool existed = sys::path_exists(dir);
+        (void)sys::remove_all(dir);
+        if (force || existed) return {};
+        return sys::fail(std::move(st.error()));
+    }
+    auto lock = MD_TRY(lock_container(ctx, id));
+    Status s = current_status(ctx, *st);
+    if ((s == Status::running || s == Status::paused) && !force)
+        return sys::fail(sys::Error::bad_state("cannot delete container " + id + " that is not stopped: " + status_name(s)));
+    return destroy(ctx, *st);
+}
+
+sys::Result<std::vector<ListEntry>> list(const Context& ctx) {
+    std::vector<ListEntry> out;
+    for (const auto& id : MD_TRY(list_ids(ctx))) {
+        auto st = load_state(ctx, id);
+        if (!st) continue;  // being created or deleted right now
+        Status s = current_status(ctx, *st);
+        out.push_back({std::move(*st), s});
+    }
+    return out;
+}
+
+sys::Result<std::vector<pid_t>> pids(const Context& ctx, const std::string& id) {
+    auto st = MD_TRY(load_state(ctx, id));
+    auto mgr = MD_TRY(manager_of(ctx, st));
+    return mgr->pids();
+}
+
+sys::Result<void> pause(const Context& ctx, const std::string& id) {
+    auto st = MD_TRY(load_state(ctx, id));
+    auto lock = MD_TRY(lock_container(ctx, id));
+    Status s = current_status(ctx, st);
+    if (s != Status::running) return sys::fail(sys::Error::bad_state("container not running"));
+    auto mgr = MD_TRY(manager_of(ctx, st));
+    return mgr->freeze(cgroups::FreezerState::frozen);
+}
+
+sys::Result<void> resume(const Context& ctx, const std::string& id) {
+    auto st = MD_TRY(load_state(ctx, id));
+    auto lock = MD_TRY(lock_container(ctx, id));
+    Status s = current_status(ctx, st);
+    if (s != Status::paused) return sys::fail(sys::Error::bad_state("container not paused"));
+    auto mgr = MD_TRY(manager_of(ctx, st));
+    return mgr->freeze(cgroups::FreezerState::thawed);
+}
+
+sys::Result<void> update(const Context& ctx, const std::string& id, const cgroups::Resources& r) {
+    auto st = MD_TRY(load_state(ctx, id));
+    auto lock = MD_TRY(lock_container(ctx, id));
+    if (current_status(ctx, st) == Status::stopped) return sys::fail(sys::Error::bad_state("container not running"));
+    auto mgr = MD_TRY(manager_of(ctx, st));
+    return mgr->set(r);
+}
+
+}  // namespace mydocker::runtime

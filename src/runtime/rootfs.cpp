@@ -1,0 +1,382 @@
+#include "runtime/rootfs.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <deque>
+#include <vector>
+
+#include "sys/files.h"
+#include "sys/mountinfo.h"
+
+namespace mydocker::runtime {
+
+using sys::UniqueFd;
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+namespace {
+
+std::deque<std::string> split_path(const std::string& p) {
+    std::deque<std::string> out;
+    size_t i = 0;
+    while (i <= p.size()) {
+        size_t j = p.find('/', i);
+        if (j == std::string::npos) j = p.size();
+        if (j > i) out.emplace_back(p.substr(i, j - i));
+        i = j + 1;
+    }
+    return out;
+}
+
+sys::Result<void> do_mount(const std::string& src, const std::string& target, const std::string& shown,
+                           const char* type, unsigned long flags, const std::string& data) {
+    if (::mount(src.empty() ? nullptr : src.c_str(), target.c_str(), type, flags,
+                data.empty() ? nullptr : data.c_str()) < 0) {
+        return sys::fail_errno("mount \"" + (src.empty() ? std::string(type ? type : "") : src) + "\" on \"" +
+                               shown + "\"");
+    }
+    return {};
+}
+
+// The flags of an existing mount that a bind remount must keep, unless the spec clears them:
+// in a user namespace the kernel refuses to drop "locked" nosuid/nodev/noexec/atime flags.
+unsigned long locked_flags(const std::string& target, unsigned long clear) {
+    struct statvfs sv;
+    if (::statvfs(target.c_str(), &sv) < 0) return 0;
+    unsigned long out = 0;
+    if (sv.f_flag & ST_NOSUID) out |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV) out |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC) out |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME) out |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME) out |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME) out |= MS_RELATIME;
+    return out & ~clear;
+}
+
+constexpr unsigned long kPropagation = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE;
+
+struct DefaultDevice {
+    const char* name;
+    unsigned major, minor;
+};
+constexpr DefaultDevice kDefaultDevices[] = {
+    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+sys::Result<void> create_device(int root_fd, const std::string& path, char type, int64_t major, int64_t minor,
+                                uint32_t mode, uint32_t uid, uint32_t gid, bool user_ns) {
+    auto slash = path.find_last_of('/');
+    std::string dir = path.substr(0, slash), base = path.substr(slash + 1);
+    auto dir_fd = MD_TRY(resolve_in_root(root_fd, dir.empty() ? "/" : dir, true));
+    auto dfd = MD_TRY(sys::open_at(dir_fd.get(), ".", O_RDONLY | O_DIRECTORY));
+    // Replace whatever the image had there (a file, a stale node).
+    ::unlinkat(dfd.get(), base.c_str(), 0);
+    mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+    if (!user_ns) {
+        if (::mknodat(dfd.get(), base.c_str(), kind | (mode & 07777),
+                      makedev(static_cast<unsigned>(major), static_cast<unsigned>(minor))) < 0)
+            return sys::fail_errno("mknod \"" + path + "\"");
+        if (::fchownat(dfd.get(), base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+            return sys::fail_errno("chown \"" + path + "\"");
+        return {};
+    }
+    // In a user namespace mknod is refused: bind the host's node onto an empty file.
+    auto f = MD_TRY(sys::open_at(dfd.get(), base, O_WRONLY | O_CREAT | O_EXCL, 0000));
+    f.reset();
+    auto target = MD_TRY(resolve_in_root(root_fd, path, false));
+    return do_mount(path, fd_path(target.get()), path, nullptr, MS_BIND, "");
+}
+
+sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions& opts) {
+    auto target = MD_TRY(resolve_in_root(root_fd, m.destination, true));
+    unsigned long flags = m.flags & ~MS_RDONLY;
+    struct statfs sf;
+    bool v2 = ::statfs(opts.cgroup_root.c_str(), &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+    if (v2) {
+        if (opts.new_cgroup_ns)
+            return do_mount("cgroup2", fd_path(target.get()), m.destination, "cgroup2", m.flags, "");
+        std::string src = sys::path_join(opts.cgroup_root, opts.cgroup_path);
+        MD_TRY(do_mount(src, fd_path(target.get()), m.destination, nullptr, MS_BIND | MS_REC, ""));
+        if (m.flags & MS_RDONLY)
+            MD_TRY(do_mount("", fd_path(target.get()), m.destination, nullptr,
+                            MS_BIND | MS_REMOUNT | MS_RDONLY | flags, ""));
+        return {};
+    }
+    // v1 (and hybrid): a tmpfs holding one directory per hierarchy, like the host's.
+    MD_TRY(do_mount("tmpfs", fd_path(target.get()), m.destination, "tmpfs", flags, "mode=755"));
+    auto infos = MD_TRY(sys::read_mountinfo());
+    std::vector<std::pair<std::string, std::string>> links;
+    for (const auto& mi : infos) {
+        if (mi.fstype != "cgroup" && mi.fstype != "cgroup2") continue;
+        if (mi.mount_point.rfind(opts.cgroup_root + "/", 0) != 0) continue;
+        std::string name = mi.mount_point.substr(opts.cgroup_root.size() + 1);
+        if (name.empty() || name.find('/') != std::string::npos) continue;
+        std::string dest = m.destination + "/" + name;
+        auto sub = MD_TRY(resolve_in_root(root_fd, dest, true));
+        if (opts.new_cgroup_ns) {
+            // Inside the new cgroup namespace a fresh mount shows the container's cgroup as root.
+            std::string data;
+            if (mi.fstype == "cgroup") {
+                std::string so = mi.super_options;
+                size_t i = 0;
+                while (i <= so.size()) {
+                    size_t j = so.find(',', i);
+                    if (j == std::string::npos) j = so.size();
+                    std::string opt = so.substr(i, j - i);
+                    if (opt != "rw" && opt != "ro" && !opt.empty()) data += (data.empty() ? "" : ",") + opt;
+                    i = j + 1;
+                }
+            }
+            MD_TRY(do_mount("cgroup", fd_path(sub.get()), dest, mi.fstype.c_str(), m.flags, data));
+        } else {
+            std::string src = sys::path_join(mi.mount_point, opts.cgroup_path);
+            if (!sys::path_exists(src)) src = mi.mount_point;
+            MD_TRY(do_mount(src, fd_path(sub.get()), dest, nullptr, MS_BIND | MS_REC, ""));
+            if (m.flags & MS_RDONLY)
+                MD_TRY(do_mount("", fd_path(sub.get()), dest, nullptr,
+                                MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd_path(sub.get()), 0), ""));
+        }
+        // "cpu,cpuacct" is also reachable as "cpu" and "cpuacct", as on the host.
+        if (name.find(',') != std::string::npos) {
+            size_t i = 0;
+            while (i <= name.size()) {
+                size_t j = name.find(',', i);
+                if (j == std::string::npos) j = name.size();
+                links.emplace_back(name.substr(i, j - i), name);
+                i = j + 1;
+            }
+        }
+    }
+    auto dir = MD_TRY(resolve_in_root(root_fd, m.destination, false));
+    auto dfd = MD_TRY(sys::open_at(dir.get(), ".", O_RDONLY | O_DIRECTORY));
+    for (auto& [link, to] : links) {
+        if (::symlinkat(to.c_str(), dfd.get(), link.c_str()) < 0 && errno != EEXIST)
+            return sys::fail_errno("symlink \"" + m.destination + "/" + link + "\"");
+    }
+    if (m.flags & MS_RDONLY)
+        MD_TRY(do_mount("", fd_path(target.get()), m.destination, nullptr, MS_REMOUNT | MS_RDONLY | flags, ""));
+    return {};
+}
+
+sys::Result<void> mount_entry(int root_fd, const Mount& m, const RootfsOptions& opts) {
+    if (m.type == "cgroup" || m.type == "cgroup2") return mount_cgroup(root_fd, m, opts);
+    if (m.bind) {
+        struct stat st;
+        if (::stat(m.source.c_str(), &st) < 0) return sys::fail_errno("bind mount source \"" + m.source + "\"");
+        auto target = MD_TRY(resolve_in_root(root_fd, m.destination, true, !S_ISDIR(st.st_mode)));
+        std::string tp = fd_path(target.get());
+        MD_TRY(do_mount(m.source, tp, m.destination, nullptr, MS_BIND | (m.recursive ? MS_REC : 0), ""));
+        unsigned long extra = m.flags & ~(MS_BIND | MS_REC | MS_REMOUNT | kPropagation);
+        if (extra != 0) {
+            MD_TRY(do_mount("", tp, m.destination, nullptr,
+                            MS_BIND | MS_REMOUNT | extra | locked_flags(tp, m.clear_flags), ""));
+        }
+        if (m.propagation_flags)
+            MD_TRY(do_mount("", tp, m.destination, nullptr, m.propagation_flags, ""));
+        return {};
+    }
+    auto target = MD_TRY(resolve_in_root(root_fd, m.destination, true));
+    std::string tp = fd_path(target.get());
+    const char* type = m.type.empty() ? nullptr : m.type.c_str();
+    auto r = do_mount(m.source, tp, m.destination, type, m.flags & ~kPropagation, m.data);
+    if (!r && m.type == "sysfs" && opts.new_user_ns && r.error().err() == EPERM) {
+        // sysfs can't be mounted in a user namespace without its own network namespace:
+        // fall back to the host's /sys, read-only and recursive, as runc does.
+        MD_TRY(do_mount("/sys", tp, m.destination, nullptr, MS_BIND | MS_REC, ""));
+        return do_mount("", tp, m.destination, nullptr,
+                        MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(tp, 0), "");
+    }
+    if (!r && m.type == "mqueue" && r.error().err() == EPERM) {
+        // Same restriction as sysfs: fall back to binding the host's mqueue.
+        return do_mount("/dev/mqueue", tp, m.destination, nullptr, MS_BIND | MS_REC, "");
+    }
+    if (!r) return r;
+    if (m.propagation_flags) MD_TRY(do_mount("", tp, m.destination, nullptr, m.propagation_flags, ""));
+    return {};
+}
+
+bool needs_default_dev(const Spec& spec) {
+    for (const auto& m : spec.mounts)
+        if (m.destination == "/dev" && m.bind) return false;
+    return true;
+}
+
+sys::Result<void> setup_dev(int root_fd, const Spec& spec, bool user_ns) {
+    mode_t old = ::umask(0);
+    auto restore = [&] { ::umask(old); };
+    for (const auto& d : kDefaultDevices) {
+        if (auto r = create_device(root_fd, std::string("/dev/") + d.name, 'c', d.major, d.minor, 0666, 0, 0,
+                                   user_ns);
+            !r) {
+            restore();
+            return r;
+        }
+    }
+    if (spec.linux) {
+        for (const auto& d : spec.linux->devices) {
+            if (auto r = create_device(root_fd, d.path, d.type, d.major, d.minor, d.file_mode.value_or(0666),
+                                       d.uid.value_or(0), d.gid.value_or(0), user_ns);
+                !r) {
+                restore();
+                return sys::fail(std::move(r.error()).wrap("linux.devices \"" + d.path + "\""));
+            }
+        }
+    }
+    restore();
+    auto dev = MD_TRY(resolve_in_root(root_fd, "/dev", true));
+    auto dfd = MD_TRY(sys::open_at(dev.get(), ".", O_RDONLY | O_DIRECTORY));
+    const std::pair<const char*, const char*> links[] = {
+        {"fd", "/proc/self/fd"},          {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+        {"stderr", "/proc/self/fd/2"},    {"ptmx", "pts/ptmx"},
+    };
+    for (auto [name, to] : links) {
+        if (::symlinkat(to, dfd.get(), name) < 0 && errno != EEXIST)
+            return sys::fail_errno(std::string("symlink \"/dev/") + name + "\"");
+    }
+    if (sys::path_exists("/proc/kcore")) (void)::symlinkat("/proc/kcore", dfd.get(), "core");
+    return {};
+}
+
+}  // namespace
+
+sys::Result<UniqueFd> resolve_in_root(int root_fd, const std::string& path, bool create, bool last_is_file) {
+    std::vector<UniqueFd> stack;
+    auto root = MD_TRY(sys::open_at(root_fd, ".", O_PATH | O_DIRECTORY));
+    stack.push_back(std::move(root));
+    std::deque<std::string> parts = split_path(path);
+    int links = 0;
+    while (!parts.empty()) {
+        std::string c = std::move(parts.front());
+        parts.pop_front();
+        if (c == ".") continue;
+        if (c == "..") {
+            if (stack.size() > 1) stack.pop_back();
+            continue;
+        }
+        int cur = stack.back().get();
+        struct stat st;
+        if (::fstatat(cur, c.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT || !create) return sys::fail_errno("resolve \"" + path + "\" in rootfs");
+            bool file = parts.empty() && last_is_file;
+            if (file) {
+                int fd = ::openat(cur, c.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+                if (fd < 0 && errno != EEXIST) return sys::fail_errno("create \"" + path + "\" in rootfs");
+                if (fd >= 0) ::close(fd);
+            } else if (::mkdirat(cur, c.c_str(), 0755) < 0 && errno != EEXIST) {
+                return sys::fail_errno("mkdir \"" + path + "\" in rootfs");
+            }
+            if (::fstatat(cur, c.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return sys::fail_errno("resolve \"" + path + "\" in rootfs");
+        }
+        if (S_ISLNK(st.st_mode)) {
+            if (++links > 40) return sys::fail(sys::Error::from_errno(ELOOP, "resolve \"" + path + "\" in rootfs"));
+            char buf[4096];
+            ssize_t n = ::readlinkat(cur, c.c_str(), buf, sizeof buf - 1);
+            if (n < 0) return sys::fail_errno("readlink \"" + c + "\" in rootfs");
+            std::string target(buf, static_cast<size_t>(n));
+            // An absolute link restarts at the container's root, never the host's.
+            if (!target.empty() && target[0] == '/') stack.resize(1);
+            auto more = split_path(target);
+            parts.insert(parts.begin(), more.begin(), more.end());
+            continue;
+        }
+        if (!parts.empty() && !S_ISDIR(st.st_mode))
+            return sys::fail(sys::Error::from_errno(ENOTDIR, "resolve \"" + path + "\" in rootfs"));
+        auto next = MD_TRY(sys::open_at(cur, c, O_PATH | O_NOFOLLOW));
+        stack.push_back(std::move(next));
+    }
+    return std::move(stack.back());
+}
+
+sys::Result<void> check_procfs(int fd, const std::string& what) {
+    struct statfs sf;
+    if (::fstatfs(fd, &sf) < 0) return sys::fail_errno("statfs \"" + what + "\"");
+    if (sf.f_type != PROC_SUPER_MAGIC)
+        return sys::fail(sys::Error::from_errno(EINVAL, "\"" + what + "\" is not on procfs"));
+    return {};
+}
+
+sys::Result<void> prepare_rootfs(const Spec& spec, const RootfsOptions& opts) {
+    // Nothing done in the container may propagate back to the host ("/proc broke after exit").
+    unsigned long prop = MS_REC | MS_PRIVATE;
+    if (spec.linux && (spec.linux->rootfs_propagation_flags & MS_SLAVE)) prop = MS_REC | MS_SLAVE;
+    MD_TRY(do_mount("", "/", "/", nullptr, prop, ""));
+    const std::string& rootfs = spec.root.path;
+    MD_TRY(do_mount(rootfs, rootfs, rootfs, nullptr, MS_BIND | MS_REC, ""));
+    auto root = MD_TRY(sys::open_file(rootfs, O_PATH | O_DIRECTORY));
+    for (size_t i = 0; i < spec.mounts.size(); ++i) {
+        const auto& m = spec.mounts[i];
+        if (auto r = mount_entry(root.get(), m, opts); !r)
+            return sys::fail(std::move(r.error()).wrap("mounts[" + std::to_string(i) + "]"));
+    }
+    if (needs_default_dev(spec)) MD_TRY(setup_dev(root.get(), spec, opts.new_user_ns));
+    return {};
+}
+
+sys::Result<void> enter_rootfs(const Spec& spec, bool no_pivot) {
+    const std::string& rootfs = spec.root.path;
+    if (::chdir(rootfs.c_str()) < 0) return sys::fail_errno("chdir \"" + rootfs + "\"");
+    if (no_pivot) {
+        if (::mount(rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) return sys::fail_errno("move rootfs to /");
+        if (::chroot(".") < 0) return sys::fail_errno("chroot \"" + rootfs + "\"");
+        if (::chdir("/") < 0) return sys::fail_errno("chdir /");
+        return {};
+    }
+    // pivot_root(".", "."): the old root ends up stacked under the new one; detach it.
+    auto old_root = MD_TRY(sys::open_file("/", O_RDONLY | O_DIRECTORY));
+    auto new_root = MD_TRY(sys::open_file(rootfs, O_RDONLY | O_DIRECTORY));
+    if (::syscall(SYS_pivot_root, ".", ".") < 0) return sys::fail_errno("pivot_root \"" + rootfs + "\"");
+    if (::fchdir(old_root.get()) < 0) return sys::fail_errno("fchdir old root");
+    // Slave first so the detach does not propagate to the host's mounts.
+    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return sys::fail_errno("make old root rslave");
+    if (::umount2(".", MNT_DETACH) < 0) return sys::fail_errno("unmount old root");
+    if (::fchdir(new_root.get()) < 0 || ::chdir("/") < 0) return sys::fail_errno("chdir to new root");
+    return {};
+}
+
+sys::Result<void> finalize_rootfs(const Spec& spec) {
+    if (spec.linux) {
+        // Mask with the real /dev/null only (CVE-2025-31133): check it is char 1:3.
+        UniqueFd null_fd;
+        for (const auto& p : spec.linux->masked_paths) {
+            struct stat st;
+            if (::lstat(p.c_str(), &st) < 0) {
+                if (errno == ENOENT) continue;
+                return sys::fail_errno("masked path \"" + p + "\"");
+            }
+            if (S_ISDIR(st.st_mode)) {
+                MD_TRY(do_mount("tmpfs", p, p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0"));
+                continue;
+            }
+            if (!null_fd) {
+                null_fd = MD_TRY(sys::open_file("/dev/null", O_PATH));
+                struct stat ns;
+                if (::fstat(null_fd.get(), &ns) < 0 || !S_ISCHR(ns.st_mode) || major(ns.st_rdev) != 1 ||
+                    minor(ns.st_rdev) != 3)
+                    return sys::fail(sys::Error::invalid("/dev/null in the container is not the null device"));
+            }
+            MD_TRY(do_mount(fd_path(null_fd.get()), p, p, nullptr, MS_BIND, ""));
+        }
+        for (const auto& p : spec.linux->readonly_paths) {
+            if (!sys::path_exists(p)) continue;
+            MD_TRY(do_mount(p, p, p, nullptr, MS_BIND | MS_REC, ""));
+            MD_TRY(do_mount("", p, p, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(p, 0), ""));
+        }
+    }
+    if (spec.root.readonly)
+        MD_TRY(do_mount("", "/", "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/", 0), ""));
+    if (spec.linux && (spec.linux->rootfs_propagation_flags & (MS_SHARED | MS_UNBINDABLE)))
+        MD_TRY(do_mount("", "/", "/", nullptr, spec.linux->rootfs_propagation_flags, ""));
+    return {};
+}
+
+}  // namespace mydocker::runtime

@@ -1,0 +1,76 @@
+#include "runtime/sync.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sys/files.h"
+
+namespace mydocker::runtime {
+
+namespace {
+constexpr size_t kMaxText = 3800;
+
+struct Header {
+    uint32_t type;
+    uint32_t text_len;
+    int64_t value;
+};
+
+const char* type_name(SyncType t) {
+    switch (t) {
+        case SyncType::continue_: return "continue";
+        case SyncType::hooks: return "hooks";
+        case SyncType::hooks_done: return "hooks-done";
+        case SyncType::ready: return "ready";
+        case SyncType::error: return "error";
+    }
+    return "unknown";
+}
+}  // namespace
+
+sys::Result<void> sync_send(int fd, SyncType type, int64_t value, std::string_view text) {
+    if (text.size() > kMaxText) text = text.substr(0, kMaxText);
+    char buf[sizeof(Header) + kMaxText];
+    Header h{static_cast<uint32_t>(type), static_cast<uint32_t>(text.size()), value};
+    std::memcpy(buf, &h, sizeof h);
+    std::memcpy(buf + sizeof h, text.data(), text.size());
+    ssize_t n = MD_RETRY(::send(fd, buf, sizeof h + text.size(), MSG_NOSIGNAL));
+    if (n < 0) return sys::fail_errno(std::string("send sync message \"") + type_name(type) + "\"");
+    return {};
+}
+
+sys::Result<SyncMessage> sync_recv(int fd) {
+    char buf[sizeof(Header) + kMaxText];
+    ssize_t n = MD_RETRY(::recv(fd, buf, sizeof buf, 0));
+    if (n < 0) return sys::fail_errno("receive sync message");
+    if (n == 0) return sys::fail(sys::Error::not_found("sync socket closed by peer"));
+    if (static_cast<size_t>(n) < sizeof(Header)) return sys::fail_invalid("short sync message");
+    Header h;
+    std::memcpy(&h, buf, sizeof h);
+    if (h.text_len > static_cast<size_t>(n) - sizeof h) return sys::fail_invalid("truncated sync message");
+    SyncMessage m;
+    m.type = static_cast<SyncType>(h.type);
+    m.value = h.value;
+    m.text.assign(buf + sizeof h, h.text_len);
+    return m;
+}
+
+sys::Result<SyncMessage> sync_wait_for(int fd, SyncType expected) {
+    auto m = MD_TRY(sync_recv(fd));
+    if (m.type == SyncType::error) {
+        return sys::fail(sys::Error(sys::ErrorCode::system, m.text, static_cast<int>(m.value)));
+    }
+    if (m.type != expected) {
+        return sys::fail_invalid(std::string("sync: expected \"") + type_name(expected) + "\", got \"" +
+                                 type_name(m.type) + "\"");
+    }
+    return m;
+}
+
+void sync_send_error(int fd, const sys::Error& e) {
+    (void)sync_send(fd, SyncType::error, e.code() == sys::ErrorCode::system ? e.err() : 0, e.context());
+}
+
+}  // namespace mydocker::runtime

@@ -1,0 +1,57 @@
+// The parent <-> init protocol: typed messages over one SOCK_SEQPACKET socketpair.
+//
+//   parent (create / run / exec)              child (init stage, or exec setup)
+//   ----------------------------              ---------------------------------
+//   clone(new namespaces) ───────────────────▶ block in wait_for(CONTINUE)
+//   [new user ns] write uid_map / gid_map
+//   join the cgroup, set resources
+//   send CONTINUE {host pid} ────────────────▶ unshare cgroup ns, join namespaces by path,
+//                                              mount rootfs and spec mounts
+//                       ◀──────────────────── send HOOKS {}   (only if prestart/createRuntime
+//   run prestart + createRuntime hooks                          hooks exist; before pivot_root)
+//   send HOOKS_DONE ─────────────────────────▶ createContainer hooks, pivot_root, devices,
+//                                              masks, hostname, sysctl, console, rlimits
+//                       ◀──────────────────── send READY {}
+//   record state, exit (create)               wait on exec.fifo for `start`, then
+//                                              startContainer hooks, user, caps, seccomp, execve
+//
+//   At any point the child may instead send ERROR {errno, message} and _exit(1); every
+//   wait_for() turns ERROR into an Error and rejects any other unexpected type. The socket
+//   is CLOEXEC: for `exec` the parent takes EOF after CONTINUE as "execve succeeded".
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "sys/error.h"
+
+namespace mydocker::runtime {
+
+enum class SyncType : uint32_t {
+    continue_ = 1,  // parent -> child: set-up by the parent is done; `value` = child's host pid
+    hooks = 2,      // child -> parent: mounts done, run prestart/createRuntime hooks now
+    hooks_done = 3, // parent -> child
+    ready = 4,      // child -> parent: init is set up and waits for start
+    error = 5,      // child -> parent: `value` = errno, text = message
+};
+
+/// One message. Text is bounded so a message always fits one datagram.
+struct SyncMessage {
+    SyncType type = SyncType::error;
+    int64_t value = 0;
+    std::string text;
+};
+
+/// Send one message (never blocks long: the peer reads promptly).
+sys::Result<void> sync_send(int fd, SyncType type, int64_t value = 0, std::string_view text = {});
+/// Receive one message; EOF gives an error with code not_found (peer gone).
+sys::Result<SyncMessage> sync_recv(int fd);
+/// Receive and require `expected`; an ERROR message becomes the returned Error.
+sys::Result<SyncMessage> sync_wait_for(int fd, SyncType expected);
+/// Child side: report `e` to the parent. Best effort.
+void sync_send_error(int fd, const sys::Error& e);
+
+}  // namespace mydocker::runtime

@@ -20,6 +20,7 @@ struct CreateOptions {
     std::string pid_file;
     std::string console_socket;
     bool no_pivot = false;
+    bool no_new_keyring = false;  // accepted for runc compatibility: we make no session keyring
     unsigned preserve_fds = 0;
     // Foreground run with a terminal and no console socket: the caller receives the pty
     // master here instead (it copies between its stdio and the pty).

@@ -121,6 +121,8 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
         if (errno == EEXIST) return sys::fail(sys::Error::exists("container with id \"" + opts.id + "\" already exists"));
         return sys::fail_errno("create state dir \"" + dir + "\"");
     }
+    // Declared before `undo`: its undo steps use it, so it must outlive them.
+    std::unique_ptr<cgroups::Manager> mgr;
     sys::CleanupStack undo;
     undo.push([&] { (void)sys::remove_all(dir); });
     auto lock = MD_TRY(sys::FileLock::acquire(dir));
@@ -141,7 +143,7 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
 
     // 4. The cgroup.
     std::string cg_path = cgroup_path_for(spec, opts.id);
-    auto mgr = MD_TRY(cgroups::make_manager(cgroups::Config{ctx.cgroup_root, cg_path}, ctx.log));
+    mgr = MD_TRY(cgroups::make_manager(cgroups::Config{ctx.cgroup_root, cg_path}, ctx.log));
     bool cgroup_existed = mgr->exists();
     MD_TRY_CTX(mgr->apply(), "create cgroup \"" + cg_path + "\"");
     if (!cgroup_existed) undo.push([&] {

@@ -106,6 +106,7 @@ sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions&
             return do_mount("cgroup2", fd_path(target.get()), m.destination, "cgroup2", m.flags, "");
         std::string src = sys::path_join(opts.cgroup_root, opts.cgroup_path);
         MD_TRY(do_mount(src, fd_path(target.get()), m.destination, nullptr, MS_BIND | MS_REC, ""));
+        target = MD_TRY(resolve_in_root(root_fd, m.destination, false));
         if (m.flags & MS_RDONLY)
             MD_TRY(do_mount("", fd_path(target.get()), m.destination, nullptr,
                             MS_BIND | MS_REMOUNT | MS_RDONLY | flags, ""));
@@ -113,6 +114,7 @@ sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions&
     }
     // v1 (and hybrid): a tmpfs holding one directory per hierarchy, like the host's.
     MD_TRY(do_mount("tmpfs", fd_path(target.get()), m.destination, "tmpfs", flags, "mode=755"));
+    target = MD_TRY(resolve_in_root(root_fd, m.destination, false));
     auto infos = MD_TRY(sys::read_mountinfo());
     std::vector<std::pair<std::string, std::string>> links;
     for (const auto& mi : infos) {
@@ -141,6 +143,7 @@ sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions&
             std::string src = sys::path_join(mi.mount_point, opts.cgroup_path);
             if (!sys::path_exists(src)) src = mi.mount_point;
             MD_TRY(do_mount(src, fd_path(sub.get()), dest, nullptr, MS_BIND | MS_REC, ""));
+            sub = MD_TRY(resolve_in_root(root_fd, dest, false));
             if (m.flags & MS_RDONLY)
                 MD_TRY(do_mount("", fd_path(sub.get()), dest, nullptr,
                                 MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd_path(sub.get()), 0), ""));
@@ -175,6 +178,9 @@ sys::Result<void> mount_entry(int root_fd, const Mount& m, const RootfsOptions& 
         auto target = MD_TRY(resolve_in_root(root_fd, m.destination, true, !S_ISDIR(st.st_mode)));
         std::string tp = fd_path(target.get());
         MD_TRY(do_mount(m.source, tp, m.destination, nullptr, MS_BIND | (m.recursive ? MS_REC : 0), ""));
+        // The fd names the directory under the new mount: reopen to reach the mount itself.
+        target = MD_TRY(resolve_in_root(root_fd, m.destination, false));
+        tp = fd_path(target.get());
         unsigned long extra = m.flags & ~(MS_BIND | MS_REC | MS_REMOUNT | kPropagation);
         if (extra != 0) {
             MD_TRY(do_mount("", tp, m.destination, nullptr,
@@ -192,6 +198,8 @@ sys::Result<void> mount_entry(int root_fd, const Mount& m, const RootfsOptions& 
         // sysfs can't be mounted in a user namespace without its own network namespace:
         // fall back to the host's /sys, read-only and recursive, as runc does.
         MD_TRY(do_mount("/sys", tp, m.destination, nullptr, MS_BIND | MS_REC, ""));
+        target = MD_TRY(resolve_in_root(root_fd, m.destination, false));
+        tp = fd_path(target.get());
         return do_mount("", tp, m.destination, nullptr,
                         MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(tp, 0), "");
     }
@@ -200,7 +208,10 @@ sys::Result<void> mount_entry(int root_fd, const Mount& m, const RootfsOptions& 
         return do_mount("/dev/mqueue", tp, m.destination, nullptr, MS_BIND | MS_REC, "");
     }
     if (!r) return r;
-    if (m.propagation_flags) MD_TRY(do_mount("", tp, m.destination, nullptr, m.propagation_flags, ""));
+    if (m.propagation_flags) {
+        target = MD_TRY(resolve_in_root(root_fd, m.destination, false));
+        MD_TRY(do_mount("", fd_path(target.get()), m.destination, nullptr, m.propagation_flags, ""));
+    }
     return {};
 }
 

@@ -1,0 +1,196 @@
+// mounts[]: split each mount's options into mount(2) flags, propagation and the data string,
+// so the init stage only has to issue syscalls.
+#include <sys/mount.h>
+
+#include <string_view>
+
+#include "runtime/spec_json.h"
+#include "sys/files.h"
+
+namespace mydocker::runtime::spec_detail {
+
+namespace {
+
+enum class OptionKind {
+    set,          // OR the flags in
+    clear,        // take the flags out, and remember they were asked off (remount keeps them off)
+    propagation,  // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE, applied after the mount
+    ignored,      // recognised, nothing to do at mount time
+    unsupported,  // recognised but not implemented: refusing beats silently weakening a mount
+};
+
+struct MountOption {
+    std::string_view name;
+    OptionKind kind;
+    unsigned long flags;
+};
+
+using K = OptionKind;
+
+// Every option name that is not here goes to mount(2)'s data string (mode=, size=, gid=...).
+constexpr MountOption kMountOptions[] = {
+    {"defaults", K::set, 0},
+    {"ro", K::set, MS_RDONLY},
+    {"rw", K::clear, MS_RDONLY},
+    {"nosuid", K::set, MS_NOSUID},
+    {"suid", K::clear, MS_NOSUID},
+    {"nodev", K::set, MS_NODEV},
+    {"dev", K::clear, MS_NODEV},
+    {"noexec", K::set, MS_NOEXEC},
+    {"exec", K::clear, MS_NOEXEC},
+    {"sync", K::set, MS_SYNCHRONOUS},
+    {"async", K::clear, MS_SYNCHRONOUS},
+    {"dirsync", K::set, MS_DIRSYNC},
+    {"remount", K::set, MS_REMOUNT},
+    {"mand", K::set, MS_MANDLOCK},
+    {"nomand", K::clear, MS_MANDLOCK},
+    {"noatime", K::set, MS_NOATIME},
+    {"atime", K::clear, MS_NOATIME},
+    {"nodiratime", K::set, MS_NODIRATIME},
+    {"diratime", K::clear, MS_NODIRATIME},
+    {"relatime", K::set, MS_RELATIME},
+    {"norelatime", K::clear, MS_RELATIME},
+    {"strictatime", K::set, MS_STRICTATIME},
+    {"nostrictatime", K::clear, MS_STRICTATIME},
+    {"nosymfollow", K::set, MS_NOSYMFOLLOW},
+    {"symfollow", K::clear, MS_NOSYMFOLLOW},
+    {"lazytime", K::set, MS_LAZYTIME},
+    {"nolazytime", K::clear, MS_LAZYTIME},
+    {"iversion", K::set, MS_I_VERSION},
+    {"noiversion", K::clear, MS_I_VERSION},
+    {"silent", K::set, MS_SILENT},
+    {"loud", K::clear, MS_SILENT},
+    {"bind", K::set, MS_BIND},
+    {"rbind", K::set, MS_BIND | MS_REC},
+    {"shared", K::propagation, MS_SHARED},
+    {"rshared", K::propagation, MS_SHARED | MS_REC},
+    {"slave", K::propagation, MS_SLAVE},
+    {"rslave", K::propagation, MS_SLAVE | MS_REC},
+    {"private", K::propagation, MS_PRIVATE},
+    {"rprivate", K::propagation, MS_PRIVATE | MS_REC},
+    {"unbindable", K::propagation, MS_UNBINDABLE},
+    {"runbindable", K::propagation, MS_UNBINDABLE | MS_REC},
+    // crun's "copy the image's directory content into the new tmpfs": harmless to skip.
+    {"tmpcopyup", K::ignored, 0},
+    // Id-mapped mounts need mount_setattr(MOUNT_ATTR_IDMAP); features says idmap is off.
+    {"idmap", K::unsupported, 0},
+    {"ridmap", K::unsupported, 0},
+    // Recursive attributes (runtime-spec 1.1) need mount_setattr(AT_RECURSIVE). Passing them
+    // as data would fail at mount time with a vague EINVAL, and "rro" is a security option.
+    {"rro", K::unsupported, 0},
+    {"rrw", K::unsupported, 0},
+    {"rnosuid", K::unsupported, 0},
+    {"rsuid", K::unsupported, 0},
+    {"rnodev", K::unsupported, 0},
+    {"rdev", K::unsupported, 0},
+    {"rnoexec", K::unsupported, 0},
+    {"rexec", K::unsupported, 0},
+    {"rnodiratime", K::unsupported, 0},
+    {"rdiratime", K::unsupported, 0},
+    {"rrelatime", K::unsupported, 0},
+    {"rnorelatime", K::unsupported, 0},
+    {"rnoatime", K::unsupported, 0},
+    {"ratime", K::unsupported, 0},
+    {"rstrictatime", K::unsupported, 0},
+    {"rnostrictatime", K::unsupported, 0},
+    {"rnosymfollow", K::unsupported, 0},
+    {"rsymfollow", K::unsupported, 0},
+};
+
+const MountOption* find_option(std::string_view name) {
+    for (const auto& o : kMountOptions)
+        if (o.name == name) return &o;
+    return nullptr;
+}
+
+sys::Result<void> derive_flags(Mount& m, std::string_view options_path) {
+    for (size_t i = 0; i < m.options.size(); ++i) {
+        const std::string& opt = m.options[i];
+        auto path = index_path(options_path, i);
+        if (opt.empty()) return sys::fail(invalid_at(path, "must not be empty"));
+        const MountOption* known = find_option(opt);
+        if (!known) {
+            if (!m.data.empty()) m.data += ',';
+            m.data += opt;
+            continue;
+        }
+        switch (known->kind) {
+            case K::set:
+                m.flags |= known->flags;
+                m.clear_flags &= ~known->flags;
+                break;
+            case K::clear:
+                m.flags &= ~known->flags;
+                m.clear_flags |= known->flags;
+                break;
+            case K::propagation:
+                // mount(2) takes one propagation type per call; the last one given wins.
+                m.propagation_flags = known->flags;
+                break;
+            case K::ignored:
+                break;
+            case K::unsupported:
+                return sys::fail(invalid_at(path, "\"" + opt + "\" is not supported"));
+        }
+    }
+    if (m.type == "bind") m.flags |= MS_BIND;
+    m.bind = (m.flags & MS_BIND) != 0;
+    m.recursive = m.bind && (m.flags & MS_REC) != 0;
+    return {};
+}
+
+sys::Result<Mount> parse_mount(const Json& j, std::string_view path, const std::string& bundle) {
+    MD_TRY(expect_object(j, path));
+    Mount m;
+    const Json* dest = MD_TRY(require(j, path, "destination"));
+    m.destination = MD_TRY(to_string(*dest, key_path(path, "destination")));
+    if (!is_absolute(m.destination))
+        return sys::fail(invalid_at(key_path(path, "destination"), "must be an absolute path"));
+    m.destination = clean_path(m.destination);
+    MD_TRY(read(j, path, "type", m.type));
+    MD_TRY(read(j, path, "source", m.source));
+    MD_TRY(read(j, path, "options", m.options));
+    // runtime-spec 1.2 id-mapped mounts: ignoring the mappings would expose host ids.
+    for (const char* key : {"uidMappings", "gidMappings"}) {
+        const Json* v = member(j, key);
+        if (v && !(v->is_array() && v->empty()))
+            return sys::fail(invalid_at(key_path(path, key), "id-mapped mounts are not supported"));
+    }
+    MD_TRY(derive_flags(m, key_path(path, "options")));
+    if (m.bind) {
+        if (m.source.empty())
+            return sys::fail(invalid_at(key_path(path, "source"), "is required for a bind mount"));
+        // runtime-spec: a relative bind source is relative to the bundle directory.
+        if (!is_absolute(m.source)) {
+            if (!is_absolute(bundle))
+                return sys::fail(invalid_at(key_path(path, "source"),
+                                            "relative source needs an absolute bundle path"));
+            m.source = clean_path(sys::path_join(bundle, m.source));
+        }
+    }
+    return m;
+}
+
+}  // namespace
+
+const std::vector<std::string>& mount_option_names() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const auto& o : kMountOptions)
+            if (o.kind != K::unsupported) out.emplace_back(o.name);
+        return out;
+    }();
+    return names;
+}
+
+sys::Result<std::vector<Mount>> parse_mounts_at(const Json& j, std::string_view path,
+                                                const std::string& bundle) {
+    MD_TRY(expect_array(j, path));
+    std::vector<Mount> out;
+    out.reserve(j.size());
+    for (size_t i = 0; i < j.size(); ++i)
+        out.push_back(MD_TRY(parse_mount(j[i], index_path(path, i), bundle)));
+    return out;
+}
+
+}  // namespace mydocker::runtime::spec_detail

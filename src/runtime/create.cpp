@@ -30,18 +30,14 @@ namespace mydocker::runtime {
 namespace {
 
 /// The devices every container may use, appended after the spec's own cgroup rules as runc
-/// does, so a "deny all" spec still gets /dev/null, ttys and ptys.
-std::vector<cgroups::DeviceRule> default_device_rules(const Spec& spec) {
-    std::vector<cgroups::DeviceRule> r = {
+/// does, so a "deny all" spec still gets /dev/null, ttys and ptys. linux.devices nodes are
+/// not allowed implicitly: a node needs its own allow rule.
+std::vector<cgroups::DeviceRule> default_device_rules() {
+    return {
         {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"}, {true, 'c', 1, 3, "rwm"},   {true, 'c', 1, 5, "rwm"},
         {true, 'c', 1, 7, "rwm"}, {true, 'c', 1, 8, "rwm"}, {true, 'c', 1, 9, "rwm"},   {true, 'c', 5, 0, "rwm"},
         {true, 'c', 5, 1, "rwm"}, {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
     };
-    if (spec.linux)
-        for (const auto& d : spec.linux->devices)
-            if (d.type == 'c' || d.type == 'b' || d.type == 'u')
-                r.push_back({true, d.type == 'u' ? 'c' : d.type, d.major, d.minor, "rwm"});
-    return r;
 }
 
 sys::Result<void> write_id_map(pid_t pid, const char* file, const std::vector<IdMapping>& maps) {
@@ -95,9 +91,9 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
     if (!lx.has_namespace(NamespaceType::mount))
         return sys::fail_invalid("linux.namespaces: a mount namespace is required");
     if (spec.process->terminal && opts.console_socket.empty() && !opts.console_master_out)
-        return sys::fail_invalid("process.terminal: a terminal needs --console-socket (or run in the foreground)");
+        return sys::fail_invalid("process.terminal: a terminal needs a console socket (--console-socket) unless run in the foreground");
     if (!spec.process->terminal && !opts.console_socket.empty())
-        return sys::fail_invalid("--console-socket: given but process.terminal is false");
+        return sys::fail_invalid("--console-socket: a console socket was given but process.terminal is false");
     struct stat rst;
     if (::stat(spec.root.path.c_str(), &rst) < 0 || !S_ISDIR(rst.st_mode))
         return sys::fail(sys::Error::from_errno(ENOENT, "root.path: rootfs \"" + spec.root.path + "\" is not a directory"));
@@ -151,7 +147,7 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
     });
     cgroups::Resources res = lx.resources.value_or(cgroups::Resources{});
     if (!res.devices.empty()) {
-        auto extra = default_device_rules(spec);
+        auto extra = default_device_rules();
         res.devices.insert(res.devices.end(), extra.begin(), extra.end());
     }
 

@@ -311,6 +311,8 @@ void exec_main(const ExecConfig& cfg) {
     if (!exe) fail_child(cfg.sync_fd, exe.error());
     auto argv = cstrings(proc.args);
     auto envp = cstrings(proc.env);
+    // The parent-death signal survives execve: a detached exec must outlive `exec -d`.
+    ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     ::execve(exe->c_str(), argv.data(), envp.data());
     fail_child(cfg.sync_fd, sys::Error::from_errno(errno, "exec \"" + proc.args[0] + "\""));
 }

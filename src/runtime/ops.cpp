@@ -84,7 +84,11 @@ sys::Result<void> start(const Context& ctx, const std::string& id) {
     fd->reset();
     ::unlink(fifo.c_str());
     if (auto hooks = recorded_hooks(ctx, st, "poststart"); hooks && !hooks->empty()) {
-        if (auto r = run_hooks(*hooks, "poststart", hook_state(st, Status::running)); !r) ctx.log.warn(r.error().message());
+        // As runc: a failed poststart hook fails start and takes the container down.
+        if (auto r = run_hooks(*hooks, "poststart", hook_state(st, Status::running)); !r) {
+            (void)signal_all(ctx, st, SIGKILL);
+            return sys::fail(std::move(r.error()));
+        }
     }
     return {};
 }

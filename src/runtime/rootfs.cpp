@@ -317,9 +317,12 @@ sys::Result<void> check_procfs(int fd, const std::string& what) {
 }
 
 sys::Result<void> prepare_rootfs(const Spec& spec, const RootfsOptions& opts) {
-    // Nothing done in the container may propagate back to the host ("/proc broke after exit").
-    unsigned long prop = MS_REC | MS_PRIVATE;
-    if (spec.linux && (spec.linux->rootfs_propagation_flags & MS_SLAVE)) prop = MS_REC | MS_SLAVE;
+    // Nothing done in the container may propagate back to the host ("/proc broke after exit"):
+    // rslave by default (host mounts still reach rslave binds), rprivate when asked. Shared
+    // and unbindable are applied after pivot_root, which refuses a shared parent mount.
+    unsigned long prop = MS_REC | MS_SLAVE;
+    if (spec.linux && (spec.linux->rootfs_propagation_flags & MS_PRIVATE))
+        prop = MS_REC | MS_PRIVATE;
     MD_TRY(do_mount("", "/", "/", nullptr, prop, ""));
     const std::string& rootfs = spec.root.path;
     MD_TRY(do_mount(rootfs, rootfs, rootfs, nullptr, MS_BIND | MS_REC, ""));

@@ -53,8 +53,9 @@ OJson linux_section(bool rootless, uint32_t uid, uint32_t gid) {
         l["resources"] = {{"devices", OJson::array({{{"allow", false}, {"access", "rwm"}}})}};
     }
     OJson ns = OJson::array();
+    // The namespaces of runc's `spec`, so bundles behave alike under both runtimes.
     // Rootless: no network namespace (an unprivileged user could not connect it anywhere).
-    std::vector<const char*> types = {"pid", "network", "ipc", "uts", "mount", "cgroup"};
+    std::vector<const char*> types = {"pid", "network", "ipc", "uts", "mount"};
     for (const char* t : types) {
         if (rootless && std::string_view(t) == "network") continue;
         ns.push_back({{"type", t}});

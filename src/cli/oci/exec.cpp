@@ -20,17 +20,17 @@ void register_exec(CLI::App& app, Globals& g) {
     auto* exec = app.add_subcommand("exec", "run a new process inside a running container");
     exec->add_option("--console-socket", ea->o.console_socket, "unix socket to receive the pty master on");
     exec->add_option("--cwd", ea->o.cwd, "working directory inside the container");
-    exec->add_option("-e,--env", ea->o.env, "set an environment variable (KEY=VALUE)");
+    exec->add_option("-e,--env", ea->o.env, "set an environment variable (KEY=VALUE)")->allow_extra_args(false);
     exec->add_flag("-t,--tty", ea->tty, "allocate a pseudo-TTY");
     exec->add_option("-u,--user", ea->user, "uid[:gid]");
-    exec->add_option("-g,--additional-gids", ea->o.additional_gids, "additional gids");
+    exec->add_option("-g,--additional-gids", ea->o.additional_gids, "additional gids")->allow_extra_args(false);
     exec->add_option("-p,--process", ea->process_file, "process.json describing the process");
     exec->add_flag("-d,--detach", ea->o.detach, "detach from the process");
     exec->add_option("--pid-file", ea->o.pid_file, "file to write the process id to");
     exec->add_option("--process-label", ea->ignored, "accepted (SELinux is a non-goal)");
     exec->add_option("--apparmor", ea->ignored, "accepted (AppArmor is a non-goal)");
     exec->add_flag("--no-new-privs", ea->o.no_new_privs, "set no_new_privs for the process");
-    exec->add_option("-c,--cap", ea->o.cap_add, "add a capability");
+    exec->add_option("-c,--cap", ea->o.cap_add, "add a capability")->allow_extra_args(false);
     exec->add_option("--preserve-fds", ea->o.preserve_fds, "pass N extra fds (from 3) to the process");
     exec->add_option("--cgroup", ea->ignored, "accepted for runc compatibility");
     // Everything after the container id belongs to the command (`exec id sh -c "..."`).

@@ -77,7 +77,7 @@ TEST(SpecDefault, RootfulParsesBack) {
     EXPECT_EQ(namespace_types(s),
               (std::vector<NamespaceType>{NamespaceType::pid, NamespaceType::network,
                                           NamespaceType::ipc, NamespaceType::uts,
-                                          NamespaceType::mount, NamespaceType::cgroup}));
+                                          NamespaceType::mount}));
     EXPECT_TRUE(s.linux->uid_mappings.empty());
     ASSERT_TRUE(s.linux->resources);
     ASSERT_EQ(s.linux->resources->devices.size(), 1u);

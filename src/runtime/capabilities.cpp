@@ -250,7 +250,10 @@ sys::Result<void> apply_capability_sets(const Capabilities& caps) {
         return sys::fail_errno("clear the ambient capability set");
     for (int cap = 0; cap <= last_capability(); ++cap) {
         if (!(amb & bit(cap))) continue;
-        // The kernel refuses (EPERM) a cap that is not both permitted and inheritable.
+        // The kernel refuses (EPERM) a cap that is not both permitted and inheritable. runc
+        // warns and goes on, and its default spec lists ambient caps without inheritable
+        // ones, so such a cap is skipped rather than failing the container.
+        if (!(prm & inh & bit(cap))) continue;
         if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
             return sys::fail_errno("raise ambient capability \"" + capability_name(cap) +
                                    "\" (it must also be permitted and inheritable)");

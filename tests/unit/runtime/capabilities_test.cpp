@@ -12,39 +12,14 @@
 #include <sstream>
 #include <string>
 
+#include "child_process.h"
 #include "runtime/capabilities.h"
 
 namespace mydocker::runtime {
 namespace {
 
-struct ChildResult {
-    int status = 0;
-    std::string message;  // what the child reported on failure
-};
-
-// Runs `body` in a fork()ed child; the child writes a non-empty string to report a failure
-// (gtest assertions do not cross processes). Reaps the child by its pid.
-ChildResult run_in_child(const std::function<std::string()>& body) {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0) return {-1, "pipe2 failed"};
-    pid_t pid = fork();
-    if (pid < 0) return {-1, "fork failed"};
-    if (pid == 0) {
-        close(fds[0]);
-        std::string msg = body();
-        if (!msg.empty()) (void)!write(fds[1], msg.data(), msg.size());
-        _exit(msg.empty() ? 0 : 1);
-    }
-    close(fds[1]);
-    ChildResult res;
-    char buf[512];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) res.message.append(buf, static_cast<size_t>(n));
-    close(fds[0]);
-    while (waitpid(pid, &res.status, 0) < 0 && errno == EINTR) {
-    }
-    return res;
-}
+using testing::ChildResult;
+using testing::run_in_child;
 
 // The hex mask of a "CapXxx:" line of /proc/self/status.
 uint64_t status_mask(const std::string& key) {

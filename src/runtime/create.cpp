@@ -13,7 +13,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "runtime/console.h"
 #include "runtime/container.h"
@@ -54,12 +53,6 @@ std::string cgroup_path_for(const Spec& spec, const std::string& id) {
     // container inside whatever cgroup the caller happens to run in.
     if (p[0] != '/') p = "/" + p;
     return p;
-}
-
-std::string hook_state_json(const ContainerState& st, const char* status) {
-    nlohmann::json j = {{"ociVersion", "1.2.0"}, {"id", st.id},         {"status", status},
-                        {"pid", st.pid},         {"bundle", st.bundle}, {"annotations", st.annotations}};
-    return j.dump();
 }
 
 /// How many fds after 0-2 go to the container: --preserve-fds plus systemd's LISTEN_FDS.
@@ -123,9 +116,10 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
     undo.push([&] { (void)sys::remove_all(dir); });
     auto lock = MD_TRY(sys::FileLock::acquire(dir));
 
-    unsigned preserve = opts.preserve_fds + listen_fds();
-    if (listen_fds() > 0) {
-        spec.process->env.push_back("LISTEN_FDS=" + std::to_string(listen_fds()));
+    const unsigned listen = listen_fds();
+    unsigned preserve = opts.preserve_fds + listen;
+    if (listen > 0) {
+        spec.process->env.push_back("LISTEN_FDS=" + std::to_string(listen));
         spec.process->env.push_back("LISTEN_PID=1");
     }
     int min_fd = 3 + static_cast<int>(preserve);
@@ -252,7 +246,7 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
             return sys::fail(sys::Error(sys::ErrorCode::system, m->text, static_cast<int>(m->value)));
         if (m->type == SyncType::ready) break;
         if (m->type == SyncType::hooks) {
-            std::string s = hook_state_json(st, "creating");
+            std::string s = oci_state_json(st, Status::creating, false);
             MD_TRY(run_hooks(spec.hooks.prestart, "prestart", s));
             MD_TRY(run_hooks(spec.hooks.create_runtime, "createRuntime", s));
             MD_TRY(sync_send(parent_sock.get(), SyncType::hooks_done));

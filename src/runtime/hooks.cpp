@@ -16,13 +16,6 @@ namespace mydocker::runtime {
 
 namespace {
 
-std::vector<char*> cstrings(std::vector<std::string>& v) {
-    std::vector<char*> out;
-    for (auto& s : v) out.push_back(s.data());
-    out.push_back(nullptr);
-    return out;
-}
-
 sys::Result<void> run_hook(const Hook& h, const std::string& state_json) {
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) < 0) return sys::fail_errno("pipe");
@@ -31,8 +24,8 @@ sys::Result<void> run_hook(const Hook& h, const std::string& state_json) {
     sys::UniqueFd out_r(out[0]), out_w(out[1]);
     std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
     std::vector<std::string> env = h.env;
-    auto argv = cstrings(args);
-    auto envp = cstrings(env);
+    auto argv = sys::exec_strings(args);
+    auto envp = sys::exec_strings(env);
     pid_t pid = ::fork();
     if (pid < 0) return sys::fail_errno("fork");
     if (pid == 0) {

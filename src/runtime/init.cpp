@@ -15,13 +15,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "runtime/capabilities.h"
 #include "runtime/hooks.h"
 #include "runtime/rootfs.h"
+#include "runtime/state.h"
 #include "runtime/sync.h"
 #include "sys/files.h"
+#include "sys/proc.h"
 
 namespace mydocker::runtime {
 
@@ -119,14 +120,6 @@ sys::Result<void> finish_process(const Process& p, const SeccompFilter* seccomp,
     return {};
 }
 
-std::vector<char*> cstrings(const std::vector<std::string>& v) {
-    std::vector<char*> out;
-    out.reserve(v.size() + 1);
-    for (auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
-    out.push_back(nullptr);
-    return out;
-}
-
 /// cwd is resolved after pivot_root, so it can only name a directory inside the container;
 /// check the kernel agrees (a cwd outside the root reads as "(unreachable)").
 sys::Result<void> enter_cwd(const std::string& cwd, bool create) {
@@ -138,10 +131,14 @@ sys::Result<void> enter_cwd(const std::string& cwd, bool create) {
     return {};
 }
 
-std::string hook_state(const InitConfig& cfg, pid_t pid, const char* status) {
-    nlohmann::json j = {{"ociVersion", "1.2.0"}, {"id", cfg.id},         {"status", status},
-                        {"pid", pid},            {"bundle", cfg.bundle}, {"annotations", cfg.spec->annotations}};
-    return j.dump();
+std::string hook_state(const InitConfig& cfg, pid_t pid, Status status) {
+    ContainerState st;
+    st.id = cfg.id;
+    st.pid = pid;
+    st.bundle = cfg.bundle;
+    st.rootfs = cfg.spec->root.path;
+    st.annotations = cfg.spec->annotations;
+    return oci_state_json(st, status, false);
 }
 
 /// Close every fd from `from` up except `keep`: an fd inherited by the clone (a state-dir
@@ -193,7 +190,7 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
         MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::hooks_done));
     }
     if (!spec.hooks.create_container.empty())
-        MD_TRY(run_hooks(spec.hooks.create_container, "createContainer", hook_state(cfg, host_pid, "creating")));
+        MD_TRY(run_hooks(spec.hooks.create_container, "createContainer", hook_state(cfg, host_pid, Status::creating)));
     MD_TRY(enter_rootfs(spec, cfg.no_pivot));
     if (proc.terminal) MD_TRY(setup_console(cfg.console_fd, proc.console_size, true));
     MD_TRY(apply_sysctl(spec));
@@ -269,13 +266,12 @@ void init_main(const InitConfig& cfg) {
     const Spec& spec = *cfg.spec;
     const Process& proc = *spec.process;
     if (!spec.hooks.start_container.empty()) {
-        if (auto r = run_hooks(spec.hooks.start_container, "startContainer", hook_state(cfg, host_pid, "created")); !r)
+        if (auto r = run_hooks(spec.hooks.start_container, "startContainer", hook_state(cfg, host_pid, Status::created)); !r)
             fail_after_start(r.error(), 1);
     }
-    std::vector<std::string> env = proc.env;
     if (auto r = finish_process(proc, cfg.seccomp, cfg.preserve_fds, true); !r) fail_after_start(r.error(), 1);
-    auto argv = cstrings(proc.args);
-    auto envp = cstrings(env);
+    auto argv = sys::exec_strings(proc.args);
+    auto envp = sys::exec_strings(proc.env);
     ::execve(exe->c_str(), argv.data(), envp.data());
     int err = errno;
     fail_after_start(sys::Error::from_errno(err, "exec \"" + proc.args[0] + "\""), err == ENOENT ? 127 : 126);
@@ -309,8 +305,8 @@ void exec_main(const ExecConfig& cfg) {
     };
     auto exe = setup();
     if (!exe) fail_child(cfg.sync_fd, exe.error());
-    auto argv = cstrings(proc.args);
-    auto envp = cstrings(proc.env);
+    auto argv = sys::exec_strings(proc.args);
+    auto envp = sys::exec_strings(proc.env);
     // The parent-death signal survives execve: a detached exec must outlive `exec -d`.
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     ::execve(exe->c_str(), argv.data(), envp.data());

@@ -26,8 +26,6 @@ sys::Result<std::vector<Hook>> recorded_hooks(const Context& ctx, const Containe
     return std::string(kind) == "poststart" ? spec.hooks.poststart : spec.hooks.poststop;
 }
 
-std::string hook_state(const ContainerState& st, Status s) { return oci_state_json(st, s, false); }
-
 sys::Result<void> signal_init(const ContainerState& st, int sig) {
     auto pidfd = sys::pidfd_open(st.pid);
     if (!pidfd) return sys::fail(sys::Error::bad_state("container not running"));
@@ -59,7 +57,7 @@ sys::Result<void> destroy(const Context& ctx, const ContainerState& st) {
     if (pidfd && sys::process_alive(st.pid, st.pid_start) && !sys::pidfd_wait_exit(pidfd->get(), 10000))
         return sys::fail(sys::Error::bad_state("container init " + std::to_string(st.pid) + " did not exit after SIGKILL"));
     if (auto hooks = recorded_hooks(ctx, st, "poststop"); hooks && !hooks->empty()) {
-        if (auto r = run_hooks(*hooks, "poststop", hook_state(st, Status::stopped)); !r)
+        if (auto r = run_hooks(*hooks, "poststop", oci_state_json(st, Status::stopped, false)); !r)
             ctx.log.warn(r.error().message());
     }
     if (auto r = mgr->destroy(); !r) return sys::fail(std::move(r.error()).wrap("remove cgroup \"" + st.cgroup_path + "\""));
@@ -85,7 +83,7 @@ sys::Result<void> start(const Context& ctx, const std::string& id) {
     ::unlink(fifo.c_str());
     if (auto hooks = recorded_hooks(ctx, st, "poststart"); hooks && !hooks->empty()) {
         // runtime-spec: a failed poststart hook is a warning; the lifecycle goes on.
-        if (auto r = run_hooks(*hooks, "poststart", hook_state(st, Status::running)); !r)
+        if (auto r = run_hooks(*hooks, "poststart", oci_state_json(st, Status::running, false)); !r)
             ctx.log.warn(r.error().message());
     }
     return {};

@@ -12,70 +12,47 @@
 
 namespace mydocker::runtime {
 
+namespace {
+
+/// One row per namespace type: its config.json name, its /proc/PID/ns name, its clone flag.
+struct NamespaceInfo {
+    NamespaceType type;
+    const char* name;
+    const char* proc_name;
+    int flag;
+};
+constexpr NamespaceInfo kNamespaces[] = {
+    {NamespaceType::pid, "pid", "pid", CLONE_NEWPID},
+    {NamespaceType::network, "network", "net", CLONE_NEWNET},
+    {NamespaceType::mount, "mount", "mnt", CLONE_NEWNS},
+    {NamespaceType::ipc, "ipc", "ipc", CLONE_NEWIPC},
+    {NamespaceType::uts, "uts", "uts", CLONE_NEWUTS},
+    {NamespaceType::user, "user", "user", CLONE_NEWUSER},
+    {NamespaceType::cgroup, "cgroup", "cgroup", CLONE_NEWCGROUP},
+    {NamespaceType::time, "time", "time", CLONE_NEWTIME},
+};
+
+const NamespaceInfo* namespace_info(NamespaceType t) {
+    for (const auto& n : kNamespaces)
+        if (n.type == t) return &n;
+    return nullptr;
+}
+
+}  // namespace
+
 const char* namespace_type_name(NamespaceType t) {
-    switch (t) {
-        case NamespaceType::pid:
-            return "pid";
-        case NamespaceType::network:
-            return "network";
-        case NamespaceType::mount:
-            return "mount";
-        case NamespaceType::ipc:
-            return "ipc";
-        case NamespaceType::uts:
-            return "uts";
-        case NamespaceType::user:
-            return "user";
-        case NamespaceType::cgroup:
-            return "cgroup";
-        case NamespaceType::time:
-            return "time";
-    }
-    return "unknown";
+    const auto* n = namespace_info(t);
+    return n ? n->name : "unknown";
 }
 
 int namespace_clone_flag(NamespaceType t) {
-    switch (t) {
-        case NamespaceType::pid:
-            return CLONE_NEWPID;
-        case NamespaceType::network:
-            return CLONE_NEWNET;
-        case NamespaceType::mount:
-            return CLONE_NEWNS;
-        case NamespaceType::ipc:
-            return CLONE_NEWIPC;
-        case NamespaceType::uts:
-            return CLONE_NEWUTS;
-        case NamespaceType::user:
-            return CLONE_NEWUSER;
-        case NamespaceType::cgroup:
-            return CLONE_NEWCGROUP;
-        case NamespaceType::time:
-            return CLONE_NEWTIME;
-    }
-    return 0;
+    const auto* n = namespace_info(t);
+    return n ? n->flag : 0;
 }
 
 const char* namespace_proc_name(NamespaceType t) {
-    switch (t) {
-        case NamespaceType::pid:
-            return "pid";
-        case NamespaceType::network:
-            return "net";
-        case NamespaceType::mount:
-            return "mnt";
-        case NamespaceType::ipc:
-            return "ipc";
-        case NamespaceType::uts:
-            return "uts";
-        case NamespaceType::user:
-            return "user";
-        case NamespaceType::cgroup:
-            return "cgroup";
-        case NamespaceType::time:
-            return "time";
-    }
-    return "unknown";
+    const auto* n = namespace_info(t);
+    return n ? n->proc_name : "unknown";
 }
 
 bool Linux::has_namespace(NamespaceType t) const {

@@ -105,6 +105,14 @@ Result<void> set_cloexec(int fd, bool on) {
     return {};
 }
 
+std::vector<char*> exec_strings(const std::vector<std::string>& v) {
+    std::vector<char*> out;
+    out.reserve(v.size() + 1);
+    for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
 Result<void> move_fd_above(UniqueFd& fd, int min_fd) {
     if (!fd.valid() || fd.get() >= min_fd) return {};
     int n = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, min_fd);

@@ -39,6 +39,8 @@ int exit_code_of(int wait_status);
 std::string now_rfc3339();
 /// Set FD_CLOEXEC on or off.
 Result<void> set_cloexec(int fd, bool on);
+/// A NULL-terminated argv/envp view of `v` for execve (valid while `v` lives).
+std::vector<char*> exec_strings(const std::vector<std::string>& v);
 /// Duplicate `fd` to a number >= `min_fd` (CLOEXEC) and close the old one.
 Result<void> move_fd_above(UniqueFd& fd, int min_fd);
 

@@ -187,6 +187,7 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
     icfg.new_user_ns = new_user_ns;
     icfg.new_cgroup_ns = lx.find_namespace(NamespaceType::cgroup) && lx.find_namespace(NamespaceType::cgroup)->path.empty();
     icfg.no_pivot = opts.no_pivot;
+    icfg.early_continue = !icfg.new_cgroup_ns;
     icfg.parent_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
     icfg.seccomp = seccomp ? &*seccomp : nullptr;
     icfg.preserve_fds = preserve;
@@ -214,9 +215,10 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
             MD_TRY_CTX(write_id_map(static_cast<pid_t>(pid), "uid_map", lx.uid_mappings), "linux.uidMappings");
             MD_TRY_CTX(write_id_map(static_cast<pid_t>(pid), "gid_map", lx.gid_mappings), "linux.gidMappings");
         }
+        if (icfg.early_continue) MD_TRY(sync_send(parent_sock.get(), SyncType::continue_, pid));
         MD_TRY_CTX(mgr->add_process(static_cast<pid_t>(pid)), "join cgroup \"" + cg_path + "\"");
         MD_TRY_CTX(mgr->set(res), "linux.resources");
-        MD_TRY(sync_send(parent_sock.get(), SyncType::continue_, pid));
+        MD_TRY(sync_send(parent_sock.get(), icfg.early_continue ? SyncType::cgroup_ready : SyncType::continue_, pid));
         return {};
     };
     ContainerState st;
@@ -238,7 +240,16 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
         }
         return e;
     };
-    if (auto r = parent_setup(); !r) return sys::fail(std::move(r.error()));
+    if (auto r = parent_setup(); !r) {
+        // With early continue, init may have failed (and closed its end) while we joined the
+        // cgroup: its ERROR message is queued, and says more than our EPIPE.
+        if (r.error().err() == EPIPE || r.error().err() == ECONNRESET) {
+            auto m = sync_recv(parent_sock.get());
+            if (m && m->type == SyncType::error)
+                return sys::fail(sys::Error(sys::ErrorCode::system, m->text, static_cast<int>(m->value)));
+        }
+        return sys::fail(std::move(r.error()));
+    }
     for (;;) {
         auto m = sync_recv(parent_sock.get());
         if (!m) return sys::fail(init_error(std::move(m.error())));

@@ -185,6 +185,7 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     ro.new_cgroup_ns = cfg.new_cgroup_ns;
     ro.new_user_ns = cfg.new_user_ns;
     MD_TRY(prepare_rootfs(spec, ro));
+    if (cfg.early_continue) MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::cgroup_ready));
     if (cfg.parent_hooks) {
         MD_TRY(sync_send(cfg.sync_fd, SyncType::hooks));
         MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::hooks_done));

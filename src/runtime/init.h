@@ -26,6 +26,9 @@ struct InitConfig {
     bool new_cgroup_ns = false;
     bool no_pivot = false;
     bool parent_hooks = false;  // prestart / createRuntime hooks: ask the parent to run them
+    // The parent sends CONTINUE before it joins the cgroup and CGROUP_READY after: init mounts
+    // the rootfs meanwhile (see sync.h). False when a new cgroup namespace needs the cgroup first.
+    bool early_continue = false;
     const SeccompFilter* seccomp = nullptr;
     unsigned preserve_fds = 0;
     std::string cgroup_path;

@@ -25,6 +25,7 @@ const char* type_name(SyncType t) {
         case SyncType::hooks_done: return "hooks-done";
         case SyncType::ready: return "ready";
         case SyncType::error: return "error";
+        case SyncType::cgroup_ready: return "cgroup-ready";
     }
     return "unknown";
 }

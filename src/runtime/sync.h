@@ -7,6 +7,12 @@
 //   join the cgroup, set resources
 //   send CONTINUE {host pid} ────────────────▶ unshare cgroup ns, join namespaces by path,
 //                                              mount rootfs and spec mounts
+//
+//   Early continue (no new cgroup ns): the parent sends CONTINUE right after the id maps and
+//   CGROUP_READY once it has joined the cgroup and set the resources; init waits for
+//   CGROUP_READY after the spec mounts, before any hook. On cgroup v1 the first write to
+//   cgroup.procs waits for an RCU grace period (5-15 ms): init mounts in the meantime.
+//
 //                       ◀──────────────────── send HOOKS {}   (only if prestart/createRuntime
 //   run prestart + createRuntime hooks                          hooks exist; before pivot_root)
 //   send HOOKS_DONE ─────────────────────────▶ createContainer hooks, pivot_root, devices,
@@ -36,6 +42,7 @@ enum class SyncType : uint32_t {
     hooks_done = 3, // parent -> child
     ready = 4,      // child -> parent: init is set up and waits for start
     error = 5,      // child -> parent: `value` = errno, text = message
+    cgroup_ready = 6, // parent -> child: init is in its cgroup with the resources set
 };
 
 /// One message. Text is bounded so a message always fits one datagram.

@@ -22,6 +22,8 @@ struct CreateOptions {
     bool no_pivot = false;
     bool no_new_keyring = false;  // accepted for runc compatibility: we make no session keyring
     unsigned preserve_fds = 0;
+    // The process's stdin, stdout, stderr (the engine's pipes); -1 = the caller's own 0/1/2.
+    int stdio[3] = {-1, -1, -1};
     // Foreground run with a terminal and no console socket: the caller receives the pty
     // master here instead (it copies between its stdio and the pty).
     int* console_master_out = nullptr;
@@ -59,6 +61,8 @@ struct ListEntry {
 sys::Result<std::vector<ListEntry>> list(const Context& ctx);
 /// Host pids of every process in the container.
 sys::Result<std::vector<pid_t>> pids(const Context& ctx, const std::string& id);
+/// The container cgroup's counters (memory, cpu, pids, OOM kills).
+sys::Result<cgroups::Stats> stats(const Context& ctx, const std::string& id);
 sys::Result<void> pause(const Context& ctx, const std::string& id);
 sys::Result<void> resume(const Context& ctx, const std::string& id);
 /// Apply new resource limits to a running container.

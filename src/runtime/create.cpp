@@ -191,6 +191,15 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
     icfg.parent_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
     icfg.seccomp = seccomp ? &*seccomp : nullptr;
     icfg.preserve_fds = preserve;
+    // Above every fd init keeps, so the dup2 onto 0-2 cannot clobber one of them.
+    std::vector<sys::UniqueFd> stdio_fds;
+    for (int i = 0; i < 3; ++i) {
+        if (opts.stdio[i] < 0) continue;
+        int fd = ::fcntl(opts.stdio[i], F_DUPFD_CLOEXEC, min_fd + 16);
+        if (fd < 0) return sys::fail_errno("dup stdio");
+        icfg.stdio[i] = fd;
+        stdio_fds.emplace_back(fd);
+    }
     icfg.cgroup_path = cg_path;
     icfg.cgroup_root = ctx.cgroup_root;
     icfg.id = opts.id;
@@ -201,6 +210,7 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
     if (pid < 0) return sys::fail_errno("clone init");
     if (pid == 0) init_main(icfg);
     child_sock.reset();
+    stdio_fds.clear();
     fifo_fd.reset();
     console.reset();
     ns_fds.clear();
@@ -216,8 +226,11 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
             MD_TRY_CTX(write_id_map(static_cast<pid_t>(pid), "gid_map", lx.gid_mappings), "linux.gidMappings");
         }
         if (icfg.early_continue) MD_TRY(sync_send(parent_sock.get(), SyncType::continue_, pid));
-        MD_TRY_CTX(mgr->add_process(static_cast<pid_t>(pid)), "join cgroup \"" + cg_path + "\"");
+        // Limits first, then join: on v1 the device rules are written as "deny all" then the
+        // allows, and init, already making /dev nodes (early continue), must never be inside
+        // the cgroup during that window. (cpuset, too, must be set before a task joins on v1.)
         MD_TRY_CTX(mgr->set(res), "linux.resources");
+        MD_TRY_CTX(mgr->add_process(static_cast<pid_t>(pid)), "join cgroup \"" + cg_path + "\"");
         MD_TRY(sync_send(parent_sock.get(), icfg.early_continue ? SyncType::cgroup_ready : SyncType::continue_, pid));
         return {};
     };

@@ -237,6 +237,8 @@ sys::Result<std::string> find_executable(const std::string& file, const std::vec
 
 void init_main(const InitConfig& cfg) {
     reset_signals();
+    for (int i = 0; i < 3; ++i)
+        if (cfg.stdio[i] >= 0 && cfg.stdio[i] != i) ::dup2(cfg.stdio[i], i);
     {
         std::vector<int> keep = {cfg.sync_fd, cfg.fifo_fd, cfg.console_fd};
         for (auto& [t, fd] : cfg.join_ns) keep.push_back(fd);

@@ -31,6 +31,7 @@ struct InitConfig {
     bool early_continue = false;
     const SeccompFilter* seccomp = nullptr;
     unsigned preserve_fds = 0;
+    int stdio[3] = {-1, -1, -1};  // dup2'd onto 0, 1, 2 first when >= 0
     std::string cgroup_path;
     std::string cgroup_root;
     std::string id;

@@ -138,6 +138,12 @@ sys::Result<std::vector<pid_t>> pids(const Context& ctx, const std::string& id) 
     return mgr->pids();
 }
 
+sys::Result<cgroups::Stats> stats(const Context& ctx, const std::string& id) {
+    auto st = MD_TRY(load_state(ctx, id));
+    auto mgr = MD_TRY(manager_of(ctx, st));
+    return mgr->stats();
+}
+
 sys::Result<void> pause(const Context& ctx, const std::string& id) {
     auto st = MD_TRY(load_state(ctx, id));
     auto lock = MD_TRY(lock_container(ctx, id));

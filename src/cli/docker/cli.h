@@ -1,0 +1,38 @@
+// mydocker: the docker-like command line over the engine library. Each command file registers
+// its subcommands; a handler parses, calls the engine, prints, and returns the exit code.
+// Errors: the engine's Error goes to stderr as "mydocker: <message>" with exit code 125
+// (Docker's "the engine failed"), unless a command sets another (run: 126, 127, the
+// container's own code).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/context.h"
+#include "sys/error.h"
+#include "sys/log.h"
+
+namespace mydocker::cli {
+
+/// Docker's exit code for an error of the engine itself.
+inline constexpr int kEngineError = 125;
+
+struct Globals {
+    std::string root;      // --root, else $MYDOCKER_ROOT, else /var/lib/mydocker
+    std::string log_level; // --log-level
+    bool debug = false;
+    std::unique_ptr<sys::Logger> logger;
+    /// Set by the chosen subcommand: runs after parsing, returns the exit code.
+    std::function<sys::Result<int>(engine::Context&)> action;
+};
+
+/// Print `s` to stdout, followed by a newline.
+void println(const std::string& s);
+
+void register_containers(CLI::App& app, Globals& g);  // run create start stop kill rm ps ...
+void register_images(CLI::App& app, Globals& g);      // images rmi tag import save load
+void register_volumes(CLI::App& app, Globals& g);     // volume create/ls/inspect/rm/prune
+
+}  // namespace mydocker::cli

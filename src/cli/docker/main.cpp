@@ -1,0 +1,87 @@
+// mydocker: a docker-like CLI. Globals, then one subcommand; see cli.h.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/docker/cli.h"
+#include "sys/files.h"
+
+using namespace mydocker;
+
+namespace cli_main {
+
+sys::Result<std::unique_ptr<sys::Logger>> make_logger(const cli::Globals& g) {
+    sys::LogLevel level = sys::LogLevel::warn;
+    if (g.debug || g.log_level == "debug") level = sys::LogLevel::debug;
+    else if (g.log_level == "info") level = sys::LogLevel::info;
+    else if (g.log_level == "error") level = sys::LogLevel::error;
+    else if (!g.log_level.empty() && g.log_level != "warn")
+        return sys::fail_invalid("--log-level: unknown level \"" + g.log_level + "\" (debug, info, warn, error)");
+    return std::make_unique<sys::Logger>(sys::UniqueFd(::dup(2)), sys::LogFormat::text, level);
+}
+
+}  // namespace cli_main
+
+void mydocker::cli::println(const std::string& s) {
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fputc('\n', stdout);
+}
+
+int main(int argc, char** argv) {
+    ::signal(SIGPIPE, SIG_IGN);
+    cli::Globals g;
+    CLI::App app{"mydocker: run containers from images, the docker way", "mydocker"};
+    app.require_subcommand(0, 1);
+    app.add_flag_callback("-v,--version", [] {
+        std::fputs("mydocker version " MYDOCKER_VERSION "\n", stdout);
+        std::exit(0);
+    }, "print the version");
+    app.add_option("--root", g.root, "state root (default $MYDOCKER_ROOT or /var/lib/mydocker)");
+    app.add_option("--log-level", g.log_level, "log level: debug, info, warn, error");
+    app.add_flag("-D,--debug", g.debug, "debug logging");
+    cli::register_containers(app, g);
+    cli::register_images(app, g);
+    cli::register_volumes(app, g);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : cli::kEngineError;
+    }
+    if (!g.action) {
+        std::fputs(app.help().c_str(), stdout);
+        return 0;
+    }
+    auto logger = cli_main::make_logger(g);
+    if (!logger) {
+        std::fprintf(stderr, "mydocker: %s\n", logger.error().message().c_str());
+        return cli::kEngineError;
+    }
+    g.logger = std::move(*logger);
+    engine::Context ctx{*g.logger};
+    if (g.root.empty()) {
+        if (const char* env = std::getenv("MYDOCKER_ROOT"); env && *env) g.root = env;
+    }
+    if (!g.root.empty()) {
+        auto abs = sys::absolute_path(g.root);
+        if (!abs) {
+            std::fprintf(stderr, "mydocker: --root: %s\n", abs.error().message().c_str());
+            return cli::kEngineError;
+        }
+        // A private root (tests, a second engine) keeps its runtime state inside it too.
+        ctx.root = *abs;
+        ctx.run_root = sys::path_join(*abs, "run");
+    }
+    char exe[4096];
+    ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) ctx.exe.assign(exe, static_cast<size_t>(n));
+    auto rc = g.action(ctx);
+    std::fflush(stdout);
+    if (!rc) {
+        std::fprintf(stderr, "mydocker: %s\n", rc.error().message().c_str());
+        return cli::kEngineError;
+    }
+    return *rc;
+}

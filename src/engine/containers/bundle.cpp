@@ -1,0 +1,286 @@
+#include "engine/containers/bundle.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "engine/containers/options.h"
+#include "engine/volumes/volumes.h"
+#include "runtime/capabilities.h"
+#include "runtime/rootfs.h"
+#include "sys/files.h"
+#include "sys/mountinfo.h"
+
+namespace mydocker::engine::containers {
+
+using Json = nlohmann::json;
+
+Paths paths_of(const Context& ctx, const std::string& id) {
+    Paths p;
+    p.dir = sys::path_join(ctx.containers_dir(), id);
+    p.rootfs = sys::path_join(p.dir, "rootfs");
+    p.upper = sys::path_join(p.dir, "diff");
+    p.work = sys::path_join(p.dir, "work");
+    p.config = sys::path_join(p.dir, "config.json");
+    p.log = sys::path_join(p.dir, id + "-json.log");
+    return p;
+}
+
+namespace {
+
+bool is_mountpoint(const std::string& path) {
+    struct stat a, b;
+    if (::stat(path.c_str(), &a) < 0) return false;
+    std::string parent = path + "/..";
+    if (::stat(parent.c_str(), &b) < 0) return false;
+    if (a.st_dev != b.st_dev) return true;
+    auto mi = sys::read_mountinfo();
+    if (!mi) return false;
+    return std::any_of(mi->begin(), mi->end(), [&](const auto& m) { return m.mount_point == path; });
+}
+
+// A uid/gid for "-u user[:group]": numbers as they are, names from the rootfs' /etc/passwd
+// and /etc/group, read through resolve_in_root so a symlinked /etc cannot point at the host's.
+sys::Result<std::string> read_in_root(const std::string& rootfs, const std::string& path) {
+    auto root = MD_TRY(sys::open_file(rootfs, O_PATH | O_DIRECTORY));
+    auto f = runtime::resolve_in_root(root.get(), path, false);
+    if (!f) return sys::fail(std::move(f.error()));
+    auto fd = MD_TRY(sys::open_file(runtime::fd_path(f->get()), O_RDONLY));
+    return sys::read_fd(fd.get());
+}
+
+bool to_u32(const std::string& s, uint32_t& out) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+struct IdEntry {
+    std::string name;
+    uint32_t id = 0, gid = 0;
+};
+
+std::vector<IdEntry> parse_db(const std::string& text) {
+    std::vector<IdEntry> out;
+    size_t i = 0;
+    while (i < text.size()) {
+        size_t j = text.find('\n', i);
+        if (j == std::string::npos) j = text.size();
+        std::string line = text.substr(i, j - i);
+        i = j + 1;
+        std::vector<std::string> f;
+        size_t a = 0;
+        for (;;) {
+            size_t b = line.find(':', a);
+            f.push_back(line.substr(a, b == std::string::npos ? std::string::npos : b - a));
+            if (b == std::string::npos) break;
+            a = b + 1;
+        }
+        if (f.size() < 3) continue;
+        IdEntry e;
+        e.name = f[0];
+        if (!to_u32(f[2], e.id)) continue;
+        if (f.size() > 3) to_u32(f[3], e.gid);
+        out.push_back(e);
+    }
+    return out;
+}
+
+sys::Result<std::pair<uint32_t, uint32_t>> resolve_user(const std::string& rootfs, const std::string& spec) {
+    if (spec.empty()) return std::pair<uint32_t, uint32_t>{0, 0};
+    std::string user = spec.substr(0, spec.find(':'));
+    std::string group = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
+    uint32_t uid = 0, gid = 0;
+    bool have_gid = false;
+    {
+        auto passwd = read_in_root(rootfs, "/etc/passwd");
+        std::vector<IdEntry> users = passwd ? parse_db(*passwd) : std::vector<IdEntry>{};
+        bool numeric = to_u32(user, uid);
+        auto it = std::find_if(users.begin(), users.end(), [&](const IdEntry& e) { return numeric ? e.id == uid : e.name == user; });
+        if (it != users.end()) {
+            uid = it->id;
+            gid = it->gid;
+            have_gid = true;
+        } else if (!numeric) {
+            return sys::fail_invalid("-u, --user: unable to find user \"" + user + "\": no matching entries in the container's /etc/passwd");
+        }
+    }
+    if (!group.empty()) {
+        if (!to_u32(group, gid)) {
+            auto gtext = read_in_root(rootfs, "/etc/group");
+            std::vector<IdEntry> groups = gtext ? parse_db(*gtext) : std::vector<IdEntry>{};
+            auto it = std::find_if(groups.begin(), groups.end(), [&](const IdEntry& e) { return e.name == group; });
+            if (it == groups.end())
+                return sys::fail_invalid("-u, --user: unable to find group \"" + group + "\": no matching entries in the container's /etc/group");
+            gid = it->id;
+        }
+    } else if (!have_gid) {
+        gid = 0;
+    }
+    return std::pair<uint32_t, uint32_t>{uid, gid};
+}
+
+}  // namespace
+
+sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const images::Image& image) {
+    Paths p = paths_of(ctx, c.id);
+    MD_TRY(sys::mkdir_all(p.rootfs, 0755));
+    MD_TRY(sys::mkdir_all(p.upper, 0755));
+    MD_TRY(sys::mkdir_all(p.work, 0700));
+    if (is_mountpoint(p.rootfs)) return {};
+    if (image.layer_dirs.empty()) return sys::fail_invalid("image " + image.id.substr(0, 12) + " has no layers");
+    std::string lower;
+    for (auto it = image.layer_dirs.rbegin(); it != image.layer_dirs.rend(); ++it) {
+        if (!lower.empty()) lower += ':';
+        lower += *it;  // top layer first, as overlayfs wants
+    }
+    std::string data = "lowerdir=" + lower + ",upperdir=" + p.upper + ",workdir=" + p.work;
+    if (data.size() >= 4096) return sys::fail_invalid("image has too many layers for one overlay mount");
+    if (::mount("overlay", p.rootfs.c_str(), "overlay", 0, data.c_str()) < 0)
+        return sys::fail_errno("mount overlay on \"" + p.rootfs + "\"");
+    ctx.log.debug("mounted overlay on " + p.rootfs);
+    return {};
+}
+
+sys::Result<void> unmount_rootfs(const Context& ctx, const std::string& id) {
+    Paths p = paths_of(ctx, id);
+    while (is_mountpoint(p.rootfs)) {
+        if (::umount2(p.rootfs.c_str(), MNT_DETACH) < 0) {
+            if (errno == EINVAL || errno == ENOENT) break;
+            return sys::fail_errno("unmount \"" + p.rootfs + "\"");
+        }
+    }
+    return {};
+}
+
+sys::Result<void> prepare_mounts(const Context& ctx, Container& c) {
+    volumes::Store vols(ctx);
+    for (auto& m : c.mounts) {
+        if (m.type == "volume") {
+            auto v = MD_TRY(m.name.empty() ? vols.create("") : vols.get_or_create(m.name));
+            m.name = v.name;
+            m.source = v.mountpoint;
+        } else if (m.type == "bind") {
+            if (!sys::path_exists(m.source)) MD_TRY_CTX(sys::mkdir_all(m.source, 0755), "-v " + m.source);
+        }
+    }
+    return {};
+}
+
+sys::Result<std::string> build_config(const Context& ctx, const Container& c) {
+    Paths p = paths_of(ctx, c.id);
+    Json spec = Json::parse(runtime::default_spec_json(false));
+    Json& proc = spec["process"];
+    proc["terminal"] = c.config.tty;
+    std::vector<std::string> args{c.path};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    if (c.host.init) {
+        // --init: our static reaper, bind-mounted read-only on the container's /dev (a tmpfs,
+        // so nothing lands in the container's upper dir), runs as PID 1 with the command as child.
+        std::string init = ctx.exe.substr(0, ctx.exe.rfind('/') + 1) + "mydocker-init";
+        if (const char* env = std::getenv("MYDOCKER_INIT"); env && *env) init = env;
+        if (::access(init.c_str(), X_OK) < 0) return sys::fail_errno("--init: \"" + init + "\"");
+        spec["mounts"].push_back({{"destination", "/dev/init"}, {"type", "bind"}, {"source", init},
+                                  {"options", {"bind", "ro", "nosuid", "nodev"}}});
+        args.insert(args.begin(), "/dev/init");
+    }
+    proc["args"] = args;
+    std::vector<std::string> env = c.config.env;
+    env.push_back("HOSTNAME=" + c.config.hostname);
+    if (c.config.tty) env.push_back("TERM=xterm");
+    proc["env"] = env;
+    auto [uid, gid] = MD_TRY(resolve_user(p.rootfs, c.config.user));
+    proc["user"] = {{"uid", uid}, {"gid", gid}};
+    std::string cwd = c.config.working_dir.empty() ? "/" : c.config.working_dir;
+    if (cwd != "/") {
+        // docker creates a missing working dir; created inside the rootfs, never through a link out.
+        auto root = MD_TRY(sys::open_file(p.rootfs, O_PATH | O_DIRECTORY));
+        MD_TRY_CTX(runtime::resolve_in_root(root.get(), cwd, true), "-w, --workdir \"" + cwd + "\"");
+    }
+    proc["cwd"] = cwd;
+
+    // Capabilities: Docker's default set, then --cap-add / --cap-drop; --privileged: all.
+    std::vector<std::string> caps;
+    if (c.host.privileged || std::count(c.host.cap_add.begin(), c.host.cap_add.end(), "ALL")) {
+        for (int i = 0; i <= runtime::last_capability(); ++i) caps.push_back(runtime::capability_name(i));
+    } else {
+        caps = runtime::default_capabilities();
+        for (const auto& a : c.host.cap_add)
+            if (std::find(caps.begin(), caps.end(), a) == caps.end()) caps.push_back(a);
+    }
+    if (std::count(c.host.cap_drop.begin(), c.host.cap_drop.end(), "ALL")) caps.clear();
+    for (const auto& d : c.host.cap_drop) caps.erase(std::remove(caps.begin(), caps.end(), d), caps.end());
+    Json cj = caps;
+    proc["capabilities"] = {{"bounding", cj}, {"effective", cj}, {"permitted", cj}};
+    if (uid != 0) proc["capabilities"]["effective"] = Json::array();
+
+    Json rl = Json::array();
+    bool nofile = false;
+    for (const auto& u : c.host.ulimits) {
+        auto parsed = MD_TRY(parse_ulimit(u));
+        nofile |= parsed.type == "RLIMIT_NOFILE";
+        rl.push_back({{"type", parsed.type}, {"soft", parsed.soft}, {"hard", parsed.hard}});
+    }
+    if (!nofile) rl.push_back({{"type", "RLIMIT_NOFILE"}, {"soft", 1024}, {"hard", 1024}});
+    proc["rlimits"] = rl;
+
+    spec["root"] = {{"path", p.rootfs}, {"readonly", c.host.readonly_rootfs}};
+    spec["hostname"] = c.config.hostname;
+
+    Json& mounts = spec["mounts"];
+    for (const auto& m : c.mounts) {
+        if (m.type == "tmpfs") {
+            std::vector<std::string> o = {"nosuid", "nodev", "noexec"};
+            if (!m.options.empty()) {
+                size_t i = 0;
+                while (i <= m.options.size()) {
+                    size_t j = m.options.find(',', i);
+                    if (j == std::string::npos) j = m.options.size();
+                    o.push_back(m.options.substr(i, j - i));
+                    i = j + 1;
+                }
+            }
+            mounts.push_back({{"destination", m.destination}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", o}});
+        } else {
+            std::vector<std::string> o = {"rbind", m.rw ? "rw" : "ro", "rprivate"};
+            mounts.push_back({{"destination", m.destination}, {"type", "bind"}, {"source", m.source}, {"options", o}});
+        }
+    }
+
+    Json& linux = spec["linux"];
+    linux["cgroupsPath"] = "/" + c.host.cgroup_parent + "/" + c.id;
+    if (c.host.network_mode == "host") {
+        Json ns = Json::array();
+        for (const auto& n : linux["namespaces"])
+            if (n["type"] != "network") ns.push_back(n);
+        linux["namespaces"] = ns;
+    }
+    Json res = Json::object();
+    res["devices"] = Json::array({{{"allow", false}, {"access", "rwm"}}});
+    if (c.host.privileged) {
+        res["devices"] = Json::array({{{"allow", true}, {"access", "rwm"}}});
+        linux.erase("maskedPaths");
+        linux.erase("readonlyPaths");
+    }
+    if (c.host.memory > 0) {
+        res["memory"]["limit"] = c.host.memory;
+        if (c.host.memory_swap != 0) res["memory"]["swap"] = c.host.memory_swap;
+    }
+    if (c.host.nano_cpus > 0) {
+        res["cpu"]["period"] = 100000;
+        res["cpu"]["quota"] = c.host.nano_cpus / 10000;  // ns of CPU per 100 ms period
+    }
+    if (c.host.cpu_shares > 0) res["cpu"]["shares"] = c.host.cpu_shares;
+    if (!c.host.cpuset_cpus.empty()) res["cpu"]["cpus"] = c.host.cpuset_cpus;
+    if (c.host.pids_limit != 0) res["pids"]["limit"] = c.host.pids_limit;
+    linux["resources"] = res;
+    if (c.host.privileged) spec["process"].erase("apparmorProfile");
+    return spec.dump(2);
+}
+
+}  // namespace mydocker::engine::containers

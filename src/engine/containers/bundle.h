@@ -1,0 +1,33 @@
+// The container's OCI bundle: overlay rootfs over the image layers, volumes, and config.json
+// built from the record. Everything here is undone by teardown_rootfs().
+#pragma once
+
+#include <string>
+
+#include "engine/containers/record.h"
+#include "engine/images/store.h"
+#include "runtime/spec.h"
+#include "sys/error.h"
+
+namespace mydocker::engine::containers {
+
+/// Paths of a container's directory.
+struct Paths {
+    std::string dir, rootfs, upper, work, config, log;
+};
+Paths paths_of(const Context& ctx, const std::string& id);
+
+/// Mount the overlay (lower = the image's layers, upper/work = the container's own) on the
+/// container's rootfs dir, unless it is mounted already.
+sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const images::Image& image);
+/// Unmount the rootfs overlay if mounted (MNT_DETACH: a stray reader cannot keep it busy).
+sys::Result<void> unmount_rootfs(const Context& ctx, const std::string& id);
+
+/// Named and anonymous volumes of the record exist (created on first use), bind sources too
+/// (a missing host dir is created, as the tutorial does). Fills in names and sources.
+sys::Result<void> prepare_mounts(const Context& ctx, Container& c);
+
+/// The runtime spec of the record (rootfs mounted: the user and workdir are resolved in it).
+sys::Result<std::string> build_config(const Context& ctx, const Container& c);
+
+}  // namespace mydocker::engine::containers

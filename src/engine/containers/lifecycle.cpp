@@ -1,0 +1,524 @@
+// create / start / run / monitor / stop / kill / rm / wait: a container's life in the engine.
+#include <fcntl.h>
+#include <malloc.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "engine/containers/bundle.h"
+#include "engine/containers/containers.h"
+#include "engine/containers/supervise.h"
+#include "engine/images/store.h"
+#include "engine/logs/logs.h"
+#include "engine/volumes/volumes.h"
+#include "runtime/container.h"
+#include "runtime/foreground.h"
+#include "runtime/spec.h"
+#include "sys/cleanup.h"
+#include "sys/files.h"
+#include "sys/proc.h"
+#include "sys/signals.h"
+
+namespace mydocker::engine::containers {
+
+namespace {
+
+struct Launched {
+    pid_t pid = 0;
+    int pty_master = -1;
+};
+
+// How the container's stdio is wired for one start.
+struct LaunchIo {
+    int stdio[3] = {-1, -1, -1};
+    bool want_pty_master = false;
+};
+
+bool runtime_has(const Context& ctx, const std::string& id) {
+    return sys::path_exists(sys::path_join(ctx.run_root, id));
+}
+
+// Bring up a created/exited container: overlay, volumes, config.json, runtime create+start.
+// On error everything this call set up is undone; the record is left as it was.
+sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& lio) {
+    sys::CleanupStack undo;
+    Paths p = paths_of(ctx, c.id);
+    images::Store images(ctx);
+    auto image = MD_TRY(images.resolve(c.image_id));
+    if (runtime_has(ctx, c.id)) {
+        // A leftover of a crashed monitor: the runtime state of a container that is not running.
+        (void)runtime::remove(ctx.runtime(), c.id, true);
+    }
+    MD_TRY(mount_rootfs(ctx, c, image));
+    undo.push([&] { (void)unmount_rootfs(ctx, c.id); });
+    MD_TRY(prepare_mounts(ctx, c));
+    std::string config = MD_TRY(build_config(ctx, c));
+    MD_TRY(sys::write_file_atomic(p.config, config, 0600));
+    auto spec = MD_TRY(runtime::parse_spec(config, p.dir));
+    runtime::CreateOptions co;
+    co.id = c.id;
+    co.bundle = p.dir;
+    int master = -1;
+    if (lio.want_pty_master) co.console_master_out = &master;
+    for (int i = 0; i < 3; ++i) co.stdio[i] = lio.stdio[i];
+    auto rctx = ctx.runtime();
+    pid_t pid = MD_TRY(runtime::create(rctx, co, std::move(spec), config));
+    sys::UniqueFd master_fd(master);
+    undo.push([&] { (void)runtime::remove(rctx, c.id, true); });
+    MD_TRY(runtime::start(rctx, c.id));
+    c.state.status = "running";
+    c.state.pid = pid;
+    auto ps = sys::read_proc_stat(pid);
+    c.state.pid_start = ps ? ps->start_time : 0;
+    c.state.started_at = sys::now_rfc3339();
+    c.state.finished_at = "0001-01-01T00:00:00Z";
+    c.state.exit_code = 0;
+    c.state.oom_killed = false;
+    c.state.error.clear();
+    MD_TRY(Store(ctx).save(c));
+    undo.commit();
+    return Launched{pid, master_fd.release()};
+}
+
+void remove_everything(const Context& ctx, const Container& c, bool volumes);
+
+// After the process exited: OOM flag, runtime state and cgroup, overlay; record "exited".
+void finish(const Context& ctx, const std::string& id, int wait_status) {
+    Store store(ctx);
+    auto lock = store.lock(id);
+    auto c = store.load(id);
+    if (!c) return;
+    auto rctx = ctx.runtime();
+    if (auto st = runtime::stats(rctx, id); st && st->oom_kills > 0) c->state.oom_killed = true;
+    if (auto r = runtime::remove(rctx, id, true); !r && r.error().code() != sys::ErrorCode::not_found)
+        ctx.log.warn("delete runtime state of " + id + ": " + r.error().message());
+    if (auto r = unmount_rootfs(ctx, id); !r) ctx.log.warn(r.error().message());
+    c->state.status = "exited";
+    c->state.exit_code = wait_status < 0 ? 255 : sys::exit_code_of(wait_status);
+    c->state.pid = 0;
+    c->state.pid_start = 0;
+    c->state.monitor_pid = 0;
+    c->state.finished_at = sys::now_rfc3339();
+    if (c->host.auto_remove) {
+        remove_everything(ctx, *c, true);
+        return;
+    }
+    (void)store.save(*c);
+}
+
+void remove_everything(const Context& ctx, const Container& c, bool volumes) {
+    Store store(ctx);
+    (void)runtime::remove(ctx.runtime(), c.id, true);
+    (void)unmount_rootfs(ctx, c.id);
+    if (volumes) {
+        volumes::Store vols(ctx);
+        for (const auto& m : c.mounts) {
+            // Anonymous volumes (64-hex names made for this container) go with it.
+            if (m.type == "volume" && m.name.size() == 64) (void)vols.remove(m.name, true, {});
+        }
+    }
+    store.release_name(c.name, c.id);
+    if (auto r = sys::remove_all(store.container_dir(c.id)); !r) ctx.log.warn(r.error().message());
+}
+
+// Is the container's process still there? (The record may be stale if a monitor died.)
+bool alive(const Container& c) { return c.state.pid > 0 && sys::process_alive(c.state.pid, c.state.pid_start); }
+
+void reconcile(const Context& ctx, Container& c) {
+    if ((c.state.status == "running" || c.state.status == "paused") && !alive(c)) {
+        bool monitor = c.state.monitor_pid > 0 && ::kill(c.state.monitor_pid, 0) == 0;
+        if (monitor) return;  // it is recording the exit right now
+        finish(ctx, c.id, -1);
+        if (auto fresh = Store(ctx).load(c.id)) c = *fresh;
+        else c.state.status = "exited";
+    } else if (c.state.status == "running" && runtime_has(ctx, c.id)) {
+        auto st = runtime::state_json(ctx.runtime(), c.id);
+        if (st && st->find("\"paused\"") != std::string::npos) c.state.status = "paused";
+    }
+}
+
+sys::Result<Container> load_ref(const Context& ctx, const std::string& ref) {
+    Store store(ctx);
+    auto id = MD_TRY(store.find(ref));
+    auto c = MD_TRY(store.load(id));
+    reconcile(ctx, c);
+    return c;
+}
+
+}  // namespace
+
+int run_exit_code(const sys::Error& e) {
+    std::string m = e.message();
+    if (m.find("exec: \"") != std::string::npos || m.find("exec \"") != std::string::npos) {
+        if (e.err() == EACCES || m.find("ermission denied") != std::string::npos) return 126;
+        return 127;
+    }
+    return 125;
+}
+
+sys::Result<Container> create(const Context& ctx, const RunRequest& req) {
+    images::Store images(ctx);
+    auto image = MD_TRY(images.resolve(req.image));
+    RunRequest r = req;
+    auto c = MD_TRY(prepare(r, image));
+    Store store(ctx);
+    sys::CleanupStack undo;
+    if (c.name.empty()) {
+        for (int i = 0;; ++i) {
+            c.name = random_name();
+            if (i > 5) c.name += "_" + c.id.substr(0, 6);
+            auto rn = store.reserve_name(c.name, c.id);
+            if (rn) break;
+            if (rn.error().code() != sys::ErrorCode::already_exists || i > 10) return sys::fail(std::move(rn.error()));
+        }
+    } else {
+        MD_TRY(store.reserve_name(c.name, c.id));
+    }
+    undo.push([&] { store.release_name(c.name, c.id); });
+    Paths p = paths_of(ctx, c.id);
+    MD_TRY(sys::mkdir_all(p.dir, 0700));
+    undo.push([&] { (void)sys::remove_all(p.dir); });
+    MD_TRY(prepare_mounts(ctx, c));
+    c.created = sys::now_rfc3339();
+    c.log_path = p.log;
+    MD_TRY(store.save(c));
+    undo.commit();
+    return c;
+}
+
+sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
+    auto c = MD_TRY(create(ctx, req));
+    sys::CleanupStack undo;
+    undo.push([&] { remove_everything(ctx, c, true); });
+    auto lock = MD_TRY(Store(ctx).lock(c.id));
+    sigset_t old;
+    runtime::block_forwarded_signals(&old);
+    auto log = MD_TRY(logs::JsonFileWriter::open(c.log_path));
+    LaunchIo lio;
+    sys::UniqueFd out_r, err_r, in_w, null_in;
+    if (c.config.tty) {
+        lio.want_pty_master = true;
+    } else {
+        int po[2], pe[2];
+        if (::pipe2(po, O_CLOEXEC) < 0 || ::pipe2(pe, O_CLOEXEC) < 0) return sys::fail_errno("pipe");
+        out_r.reset(po[0]);
+        sys::UniqueFd out_w(po[1]);
+        err_r.reset(pe[0]);
+        sys::UniqueFd err_w(pe[1]);
+        sys::UniqueFd in_r;
+        if (c.config.open_stdin) {
+            int pi[2];
+            if (::pipe2(pi, O_CLOEXEC) < 0) return sys::fail_errno("pipe");
+            in_r.reset(pi[0]);
+            in_w.reset(pi[1]);
+        } else {
+            in_r = MD_TRY(sys::open_file("/dev/null", O_RDONLY));
+        }
+        lio.stdio[0] = in_r.get();
+        lio.stdio[1] = out_w.get();
+        lio.stdio[2] = err_w.get();
+        auto l = launch(ctx, c, lio);
+        if (!l) return sys::fail(std::move(l.error()));
+        lock = sys::FileLock();  // others may stop / inspect it now
+        undo.commit();
+        out_w.reset();
+        err_w.reset();
+        in_r.reset();
+        SuperviseIo io;
+        io.out = out_r.get();
+        io.err = err_r.get();
+        io.in = in_w.release();
+        io.src_in = c.config.open_stdin ? 0 : -1;
+        io.tee_out = 1;
+        io.tee_err = 2;
+        io.forward_signals = true;
+        auto status = supervise(l->pid, io, &log);
+        finish(ctx, c.id, status ? *status : -1);
+        if (!status) return sys::fail(std::move(status.error()));
+        return sys::exit_code_of(*status);
+    }
+    // -t: the runtime makes the pty; the foreground helper copies it in raw mode.
+    auto l = launch(ctx, c, lio);
+    if (!l) return sys::fail(std::move(l.error()));
+    lock = sys::FileLock();
+    undo.commit();
+    sys::UniqueFd master(l->pty_master);
+    auto code = runtime::wait_foreground(l->pid, master.get());
+    int status = code ? ((*code >= 128) ? (*code - 128) : (*code << 8)) : -1;
+    finish(ctx, c.id, status);
+    return code;
+}
+
+sys::Result<void> start_with_monitor(const Context& ctx, Container& c) {
+    if (ctx.exe.empty()) return sys::fail_invalid("cannot find our own executable to start a monitor");
+    int rp[2];
+    if (::pipe2(rp, O_CLOEXEC) < 0) return sys::fail_errno("pipe");
+    sys::UniqueFd ready_r(rp[0]), ready_w(rp[1]);
+    pid_t pid = ::fork();
+    if (pid < 0) return sys::fail_errno("fork monitor");
+    if (pid == 0) {
+        // The monitor: its own session, no terminal, detached from our stdio. It re-executes
+        // the binary so it starts from a small, clean address space (PSS per container).
+        ::setsid();
+        int devnull = ::open("/dev/null", O_RDWR);
+        for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
+        // The ready pipe becomes fd 3 (dup2 clears CLOEXEC, so it survives the exec) and every
+        // other inherited fd goes: the monitor outlives us, and must not keep a caller's pipe
+        // (a shell's `$(...)`, bats' fd 3) open until the container exits.
+        if (ready_w.get() != 3) ::dup2(ready_w.get(), 3);
+        else ::fcntl(3, F_SETFD, 0);
+        ::close_range(4, ~0U, 0);
+        std::string fds = "3";
+        std::string root = ctx.root, run_root = ctx.run_root;
+        const char* argv[] = {ctx.exe.c_str(), "__monitor", "--root", root.c_str(), "--run-root", run_root.c_str(),
+                              c.id.c_str(), fds.c_str(), nullptr};
+        ::execv(ctx.exe.c_str(), const_cast<char* const*>(argv));
+        ::_exit(127);
+    }
+    ready_w.reset();
+    std::string msg;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(ready_r.get(), buf, sizeof buf);
+        if (n > 0) msg.append(buf, static_cast<size_t>(n));
+        else if (n == 0 || errno != EINTR) break;
+    }
+    if (msg == "ok") return {};
+    int st;
+    (void)::waitpid(pid, &st, WNOHANG);
+    if (msg.empty()) msg = "the container's monitor exited before starting it";
+    int err = 0;
+    if (msg.rfind("errno=", 0) == 0) {
+        size_t sp = msg.find(' ');
+        err = std::atoi(msg.substr(6, sp - 6).c_str());
+        msg = msg.substr(sp + 1);
+    }
+    return sys::fail(sys::Error(sys::ErrorCode::system, msg, err));
+}
+
+int monitor_main(const Context& ctx, const std::string& id, int ready_fd) {
+    ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+    auto report = [&](const std::string& m) {
+        (void)sys::write_all(ready_fd, m);
+        ::close(ready_fd);
+        ready_fd = -1;
+    };
+    Store store(ctx);
+    auto lock = store.lock(id);
+    auto c = store.load(id);
+    if (!lock || !c) {
+        report(!lock ? lock.error().message() : c.error().message());
+        return 1;
+    }
+    // Ignore the terminal signals a session leader may get; the container gets SIGTERM from
+    // `stop`, not us.
+    ::signal(SIGHUP, SIG_IGN);
+    sigset_t old;
+    runtime::block_forwarded_signals(&old);
+    auto log = logs::JsonFileWriter::open(c->log_path);
+    if (!log) {
+        report(log.error().message());
+        return 1;
+    }
+    LaunchIo lio;
+    sys::UniqueFd out_r, out_w, err_r, err_w, in_r, in_w;
+    if (c->config.tty) {
+        lio.want_pty_master = true;
+    } else {
+        int po[2], pe[2];
+        if (::pipe2(po, O_CLOEXEC) < 0 || ::pipe2(pe, O_CLOEXEC) < 0) {
+            report("pipe: " + std::string(std::strerror(errno)));
+            return 1;
+        }
+        out_r.reset(po[0]);
+        out_w.reset(po[1]);
+        err_r.reset(pe[0]);
+        err_w.reset(pe[1]);
+        int pi[2];
+        if (c->config.open_stdin && ::pipe2(pi, O_CLOEXEC) == 0) {
+            in_r.reset(pi[0]);
+            in_w.reset(pi[1]);  // held open: `-di` keeps the container's stdin open
+        } else {
+            in_r.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        }
+        lio.stdio[0] = in_r.get();
+        lio.stdio[1] = out_w.get();
+        lio.stdio[2] = err_w.get();
+    }
+    c->state.monitor_pid = ::getpid();
+    auto l = launch(ctx, *c, lio);
+    if (!l) {
+        const auto& e = l.error();
+        report("errno=" + std::to_string(e.err()) + " " + e.message());
+        return 1;
+    }
+    lock = sys::FileLock();
+    out_w.reset();
+    err_w.reset();
+    in_r.reset();
+    report("ok");
+    // What we no longer need goes back to the kernel: the monitor lives as long as the container.
+    ::malloc_trim(0);
+    SuperviseIo io;
+    sys::UniqueFd master(l->pty_master);
+    io.out = c->config.tty ? master.get() : out_r.get();
+    io.err = err_r.get();
+    auto status = supervise(l->pid, io, &*log);
+    finish(ctx, id, status ? *status : -1);
+    return 0;
+}
+
+sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req) {
+    auto c = MD_TRY(create(ctx, req));
+    if (auto r = start_with_monitor(ctx, c); !r) {
+        if (auto fresh = Store(ctx).load(c.id)) c = *fresh;
+        remove_everything(ctx, c, true);
+        return sys::fail(std::move(r.error()));
+    }
+    return c.id;
+}
+
+sys::Result<void> start(const Context& ctx, const std::string& ref) {
+    auto c = MD_TRY(load_ref(ctx, ref));
+    if (c.state.status == "running" || c.state.status == "paused") return {};  // docker: no-op
+    return start_with_monitor(ctx, c);
+}
+
+sys::Result<void> kill(const Context& ctx, const std::string& ref, int sig) {
+    auto c = MD_TRY(load_ref(ctx, ref));
+    if (c.state.status != "running" && c.state.status != "paused")
+        return sys::fail(sys::Error::bad_state("cannot kill container " + ref + ": container " + c.id + " is not running"));
+    return runtime::kill(ctx.runtime(), c.id, sig, false);
+}
+
+sys::Result<int> wait(const Context& ctx, const std::string& ref) {
+    Store store(ctx);
+    auto id = MD_TRY(store.find(ref));
+    for (;;) {
+        auto c = MD_TRY(load_ref(ctx, id));
+        if (c.state.status != "running" && c.state.status != "paused") return c.state.exit_code;
+        // The process is not our child: poll its pidfd, bounded per round.
+        auto pidfd = sys::pidfd_open(c.state.pid);
+        if (pidfd) (void)sys::pidfd_wait_exit(pidfd->get(), 200);
+        else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        // Then give the monitor a moment to record the exit.
+        for (int i = 0; i < 250; ++i) {
+            auto again = store.load(id);
+            if (!again) return sys::fail(std::move(again.error()));
+            if (again->state.status != "running" && again->state.status != "paused") return again->state.exit_code;
+            if (alive(*again)) break;
+            bool monitor = again->state.monitor_pid > 0 && ::kill(again->state.monitor_pid, 0) == 0;
+            if (!monitor) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+}
+
+sys::Result<void> stop(const Context& ctx, const std::string& ref, int timeout) {
+    auto c = MD_TRY(load_ref(ctx, ref));
+    if (c.state.status != "running" && c.state.status != "paused") return {};
+    auto rctx = ctx.runtime();
+    if (c.state.status == "paused") (void)runtime::resume(rctx, c.id);
+    int sig = SIGTERM;
+    if (!c.config.stop_signal.empty()) {
+        if (auto s = sys::parse_signal(c.config.stop_signal)) sig = *s;
+    }
+    auto pidfd = sys::pidfd_open(c.state.pid);
+    (void)runtime::kill(rctx, c.id, sig, false);
+    bool gone = pidfd ? sys::pidfd_wait_exit(pidfd->get(), timeout * 1000) : false;
+    if (!gone) (void)runtime::kill(rctx, c.id, SIGKILL, false);
+    MD_TRY(wait(ctx, c.id));
+    return {};
+}
+
+sys::Result<void> remove(const Context& ctx, const std::string& ref, bool force, bool volumes) {
+    auto c = MD_TRY(load_ref(ctx, ref));
+    if (c.state.status == "running" || c.state.status == "paused") {
+        if (!force)
+            return sys::fail(sys::Error::bad_state("cannot remove container \"" + c.name + "\": container is " + c.state.status +
+                                                   ": stop the container before removing or use -f"));
+        auto rctx = ctx.runtime();
+        if (c.state.status == "paused") (void)runtime::resume(rctx, c.id);
+        (void)runtime::kill(rctx, c.id, SIGKILL, true);
+        MD_TRY(wait(ctx, c.id));
+        auto again = Store(ctx).load(c.id);
+        if (!again) return {};  // --rm removed it
+        c = *again;
+    }
+    auto lock = MD_TRY(Store(ctx).lock(c.id));
+    remove_everything(ctx, c, volumes);
+    return {};
+}
+
+sys::Result<void> pause(const Context& ctx, const std::string& ref) {
+    auto c = MD_TRY(load_ref(ctx, ref));
+    if (c.state.status != "running") return sys::fail(sys::Error::bad_state("container " + ref + " is not running"));
+    return runtime::pause(ctx.runtime(), c.id);
+}
+
+sys::Result<void> unpause(const Context& ctx, const std::string& ref) {
+    auto c = MD_TRY(load_ref(ctx, ref));
+    if (c.state.status != "paused") return sys::fail(sys::Error::bad_state("container " + ref + " is not paused"));
+    return runtime::resume(ctx.runtime(), c.id);
+}
+
+sys::Result<void> rename(const Context& ctx, const std::string& ref, const std::string& new_name) {
+    if (!valid_name(new_name)) return sys::fail_invalid("invalid container name \"" + new_name + "\": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]+");
+    Store store(ctx);
+    auto id = MD_TRY(store.find(ref));
+    auto lock = MD_TRY(store.lock(id));
+    auto c = MD_TRY(store.load(id));
+    MD_TRY(store.reserve_name(new_name, id));
+    std::string old = c.name;
+    c.name = new_name;
+    if (auto r = store.save(c); !r) {
+        store.release_name(new_name, id);
+        return r;
+    }
+    store.release_name(old, id);
+    return {};
+}
+
+sys::Result<Container> inspect(const Context& ctx, const std::string& ref) { return load_ref(ctx, ref); }
+
+sys::Result<std::vector<Container>> list(const Context& ctx) {
+    auto all = MD_TRY(Store(ctx).list());
+    for (auto& c : all) reconcile(ctx, c);
+    return all;
+}
+
+sys::Result<std::vector<pid_t>> top(const Context& ctx, const std::string& ref) {
+    auto c = MD_TRY(load_ref(ctx, ref));
+    if (c.state.status != "running" && c.state.status != "paused")
+        return sys::fail(sys::Error::bad_state("container " + ref + " is not running"));
+    return runtime::pids(ctx.runtime(), c.id);
+}
+
+sys::Result<std::vector<std::string>> prune(const Context& ctx) {
+    std::vector<std::string> removed;
+    for (const auto& c : MD_TRY(list(ctx))) {
+        if (c.state.status == "running" || c.state.status == "paused") continue;
+        if (remove(ctx, c.id, false, false)) removed.push_back(c.id);
+    }
+    return removed;
+}
+
+sys::Result<std::set<std::string>> images_in_use(const Context& ctx) {
+    std::set<std::string> ids;
+    for (const auto& c : MD_TRY(Store(ctx).list())) ids.insert(c.image_id);
+    return ids;
+}
+
+sys::Result<std::set<std::string>> volumes_in_use(const Context& ctx) {
+    std::set<std::string> names;
+    for (const auto& c : MD_TRY(Store(ctx).list()))
+        for (const auto& m : c.mounts)
+            if (m.type == "volume" && !m.name.empty()) names.insert(m.name);
+    return names;
+}
+
+}  // namespace mydocker::engine::containers

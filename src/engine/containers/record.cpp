@@ -1,0 +1,303 @@
+#include "engine/containers/record.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "sys/files.h"
+
+namespace mydocker::engine::containers {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+Json string_map(const std::map<std::string, std::string>& m) {
+    Json j = Json::object();
+    for (const auto& [k, v] : m) j[k] = v;
+    return j;
+}
+
+template <typename T>
+T get_or(const Json& j, const char* key, T def) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return def;
+    return it->template get<T>();
+}
+
+std::map<std::string, std::string> get_map(const Json& j, const char* key) {
+    std::map<std::string, std::string> m;
+    auto it = j.find(key);
+    if (it != j.end() && it->is_object())
+        for (auto& [k, v] : it->items()) m[k] = v.get<std::string>();
+    return m;
+}
+
+}  // namespace
+
+std::string to_json(const Container& c, bool pretty) {
+    Json j;
+    j["Id"] = c.id;
+    j["Created"] = c.created;
+    j["Path"] = c.path;
+    j["Args"] = c.args;
+    const State& s = c.state;
+    j["State"] = {{"Status", s.status},
+                  {"Running", s.status == "running" || s.status == "paused"},
+                  {"Paused", s.status == "paused"},
+                  {"Restarting", false},
+                  {"OOMKilled", s.oom_killed},
+                  {"Dead", s.status == "dead"},
+                  {"Pid", s.pid},
+                  {"ExitCode", s.exit_code},
+                  {"Error", s.error},
+                  {"StartedAt", s.started_at},
+                  {"FinishedAt", s.finished_at},
+                  {"PidStartTime", s.pid_start},
+                  {"MonitorPid", s.monitor_pid}};
+    j["Image"] = "sha256:" + c.image_id;
+    j["Name"] = "/" + c.name;
+    j["RestartCount"] = c.restart_count;
+    j["LogPath"] = c.log_path;
+    const HostConfig& h = c.host;
+    Json tmpfs = string_map(h.tmpfs);
+    j["HostConfig"] = {{"Binds", h.binds},
+                       {"NetworkMode", h.network_mode},
+                       {"AutoRemove", h.auto_remove},
+                       {"Privileged", h.privileged},
+                       {"CapAdd", h.cap_add},
+                       {"CapDrop", h.cap_drop},
+                       {"ReadonlyRootfs", h.readonly_rootfs},
+                       {"Init", h.init},
+                       {"Tmpfs", tmpfs},
+                       {"Ulimits", h.ulimits},
+                       {"CgroupParent", h.cgroup_parent},
+                       {"Memory", h.memory},
+                       {"MemorySwap", h.memory_swap},
+                       {"NanoCpus", h.nano_cpus},
+                       {"CpuShares", h.cpu_shares},
+                       {"CpusetCpus", h.cpuset_cpus},
+                       {"PidsLimit", h.pids_limit}};
+    Json mounts = Json::array();
+    for (const auto& m : c.mounts) {
+        Json mj = {{"Type", m.type}};
+        if (!m.name.empty()) mj["Name"] = m.name;
+        mj["Source"] = m.source;
+        mj["Destination"] = m.destination;
+        mj["RW"] = m.rw;
+        if (!m.options.empty()) mj["Options"] = m.options;
+        mounts.push_back(std::move(mj));
+    }
+    j["Mounts"] = std::move(mounts);
+    const ContainerConfig& cf = c.config;
+    j["Config"] = {{"Hostname", cf.hostname},
+                   {"User", cf.user},
+                   {"Tty", cf.tty},
+                   {"OpenStdin", cf.open_stdin},
+                   {"Env", cf.env},
+                   {"Cmd", cf.cmd},
+                   {"Entrypoint", cf.entrypoint},
+                   {"WorkingDir", cf.working_dir},
+                   {"Labels", string_map(cf.labels)},
+                   {"Image", cf.image},
+                   {"StopSignal", cf.stop_signal}};
+    j["NetworkSettings"] = Json::object();
+    return pretty ? j.dump(4) : j.dump();
+}
+
+sys::Result<Container> from_json(const std::string& text) {
+    try {
+        Json j = Json::parse(text);
+        Container c;
+        c.id = j.at("Id").get<std::string>();
+        c.created = get_or<std::string>(j, "Created", "");
+        c.path = get_or<std::string>(j, "Path", "");
+        c.args = get_or<std::vector<std::string>>(j, "Args", {});
+        std::string image = get_or<std::string>(j, "Image", "");
+        c.image_id = image.rfind("sha256:", 0) == 0 ? image.substr(7) : image;
+        std::string name = get_or<std::string>(j, "Name", "");
+        c.name = !name.empty() && name[0] == '/' ? name.substr(1) : name;
+        c.restart_count = get_or<int>(j, "RestartCount", 0);
+        c.log_path = get_or<std::string>(j, "LogPath", "");
+        const Json& s = j.at("State");
+        c.state.status = get_or<std::string>(s, "Status", "created");
+        c.state.pid = get_or<pid_t>(s, "Pid", 0);
+        c.state.pid_start = get_or<uint64_t>(s, "PidStartTime", 0);
+        c.state.monitor_pid = get_or<pid_t>(s, "MonitorPid", 0);
+        c.state.exit_code = get_or<int>(s, "ExitCode", 0);
+        c.state.oom_killed = get_or<bool>(s, "OOMKilled", false);
+        c.state.started_at = get_or<std::string>(s, "StartedAt", c.state.started_at);
+        c.state.finished_at = get_or<std::string>(s, "FinishedAt", c.state.finished_at);
+        c.state.error = get_or<std::string>(s, "Error", "");
+        const Json& h = j.at("HostConfig");
+        c.host.binds = get_or<std::vector<std::string>>(h, "Binds", {});
+        c.host.network_mode = get_or<std::string>(h, "NetworkMode", "none");
+        c.host.auto_remove = get_or<bool>(h, "AutoRemove", false);
+        c.host.privileged = get_or<bool>(h, "Privileged", false);
+        c.host.cap_add = get_or<std::vector<std::string>>(h, "CapAdd", {});
+        c.host.cap_drop = get_or<std::vector<std::string>>(h, "CapDrop", {});
+        c.host.readonly_rootfs = get_or<bool>(h, "ReadonlyRootfs", false);
+        c.host.init = get_or<bool>(h, "Init", false);
+        c.host.tmpfs = get_map(h, "Tmpfs");
+        c.host.ulimits = get_or<std::vector<std::string>>(h, "Ulimits", {});
+        c.host.cgroup_parent = get_or<std::string>(h, "CgroupParent", "mydocker");
+        c.host.memory = get_or<int64_t>(h, "Memory", 0);
+        c.host.memory_swap = get_or<int64_t>(h, "MemorySwap", 0);
+        c.host.nano_cpus = get_or<int64_t>(h, "NanoCpus", 0);
+        c.host.cpu_shares = get_or<uint64_t>(h, "CpuShares", 0);
+        c.host.cpuset_cpus = get_or<std::string>(h, "CpusetCpus", "");
+        c.host.pids_limit = get_or<int64_t>(h, "PidsLimit", 0);
+        for (const auto& mj : j.value("Mounts", Json::array())) {
+            MountRecord m;
+            m.type = get_or<std::string>(mj, "Type", "bind");
+            m.name = get_or<std::string>(mj, "Name", "");
+            m.source = get_or<std::string>(mj, "Source", "");
+            m.destination = get_or<std::string>(mj, "Destination", "");
+            m.rw = get_or<bool>(mj, "RW", true);
+            m.options = get_or<std::string>(mj, "Options", "");
+            c.mounts.push_back(std::move(m));
+        }
+        const Json& cf = j.at("Config");
+        c.config.hostname = get_or<std::string>(cf, "Hostname", "");
+        c.config.user = get_or<std::string>(cf, "User", "");
+        c.config.tty = get_or<bool>(cf, "Tty", false);
+        c.config.open_stdin = get_or<bool>(cf, "OpenStdin", false);
+        c.config.env = get_or<std::vector<std::string>>(cf, "Env", {});
+        c.config.cmd = get_or<std::vector<std::string>>(cf, "Cmd", {});
+        c.config.entrypoint = get_or<std::vector<std::string>>(cf, "Entrypoint", {});
+        c.config.working_dir = get_or<std::string>(cf, "WorkingDir", "");
+        c.config.labels = get_map(cf, "Labels");
+        c.config.image = get_or<std::string>(cf, "Image", "");
+        c.config.stop_signal = get_or<std::string>(cf, "StopSignal", "");
+        return c;
+    } catch (const std::exception& e) {
+        return sys::fail_invalid(std::string("container record: ") + e.what());
+    }
+}
+
+std::string new_id() {
+    std::array<unsigned char, 32> b{};
+    std::random_device rd;
+    for (auto& x : b) x = static_cast<unsigned char>(rd());
+    static const char* hex = "0123456789abcdef";
+    std::string s;
+    for (auto x : b) {
+        s += hex[x >> 4];
+        s += hex[x & 15];
+    }
+    return s;
+}
+
+std::string random_name() {
+    static const char* const adjectives[] = {
+        "admiring", "bold",    "brave",  "busy",   "calm",    "clever",  "eager",   "elated",
+        "epic",     "festive", "gentle", "happy",  "hungry",  "jolly",   "keen",    "kind",
+        "loving",   "lucid",   "modest", "nifty",  "peaceful", "quirky", "sharp",   "stoic",
+        "sweet",    "tender",  "trusting", "upbeat", "vibrant", "wizardly", "youthful", "zealous"};
+    static const char* const names[] = {
+        "babbage", "curie",   "darwin", "einstein", "euler",   "fermat", "galileo", "gauss",
+        "hopper",  "hypatia", "kepler", "lamport",  "lovelace", "mccarthy", "noether", "pascal",
+        "ritchie", "shannon", "thompson", "torvalds", "turing", "wozniak", "wirth",  "knuth"};
+    std::random_device rd;
+    std::string n = adjectives[rd() % std::size(adjectives)];
+    n += '_';
+    n += names[rd() % std::size(names)];
+    return n;
+}
+
+bool valid_name(const std::string& name) {
+    if (name.size() < 2 || name.size() > 128) return false;
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+    if (!alnum(name[0])) return false;
+    return std::all_of(name.begin() + 1, name.end(), [&](char c) { return alnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+Store::Store(const Context& ctx) : ctx_(ctx), dir_(ctx.containers_dir()) {}
+
+std::string Store::container_dir(const std::string& id) const { return sys::path_join(dir_, id); }
+
+sys::Result<void> Store::reserve_name(const std::string& name, const std::string& id) {
+    std::string names = sys::path_join(dir_, "names");
+    MD_TRY(sys::mkdir_all(names, 0700));
+    std::string link = sys::path_join(names, name);
+    if (::symlink(id.c_str(), link.c_str()) == 0) return {};
+    if (errno != EEXIST) return sys::fail_errno("reserve name \"" + name + "\"");
+    char buf[128];
+    ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+    std::string owner = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";
+    return sys::fail(sys::Error(sys::ErrorCode::already_exists,
+                                "Conflict. The container name \"/" + name + "\" is already in use by container \"" +
+                                    owner + "\". You have to remove (or rename) that container to be able to reuse that name."));
+}
+
+void Store::release_name(const std::string& name, const std::string& id) {
+    std::string link = sys::path_join(sys::path_join(dir_, "names"), name);
+    char buf[128];
+    ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+    if (n > 0 && std::string(buf, static_cast<size_t>(n)) == id) ::unlink(link.c_str());
+}
+
+sys::Result<std::string> Store::find(const std::string& ref) {
+    if (ref.empty()) return sys::fail_invalid("container name or id is empty");
+    char buf[128];
+    std::string link = sys::path_join(sys::path_join(dir_, "names"), ref[0] == '/' ? ref.substr(1) : ref);
+    if (ref.find('/', 1) == std::string::npos) {
+        ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+        if (n > 0) {
+            std::string id(buf, static_cast<size_t>(n));
+            if (sys::path_exists(sys::path_join(container_dir(id), "container.json"))) return id;
+        }
+    }
+    bool hex = std::all_of(ref.begin(), ref.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    if (hex) {
+        auto entries = sys::list_dir(dir_);
+        std::vector<std::string> hits;
+        if (entries) {
+            for (const auto& e : *entries)
+                if (e.size() == 64 && e.compare(0, ref.size(), ref) == 0) hits.push_back(e);
+        }
+        if (hits.size() == 1 && sys::path_exists(sys::path_join(container_dir(hits[0]), "container.json"))) return hits[0];
+        if (hits.size() > 1)
+            return sys::fail_invalid("multiple containers match the prefix \"" + ref + "\": give more of the id");
+    }
+    return sys::fail(sys::Error::not_found("no such container: " + ref));
+}
+
+sys::Result<Container> Store::load(const std::string& id) {
+    auto text = MD_TRY_CTX(sys::read_file(sys::path_join(container_dir(id), "container.json")), "container " + id);
+    return from_json(text);
+}
+
+sys::Result<void> Store::save(const Container& c) {
+    return sys::write_file_atomic(sys::path_join(container_dir(c.id), "container.json"), to_json(c, true), 0600);
+}
+
+sys::Result<sys::FileLock> Store::lock(const std::string& id) {
+    return sys::FileLock::acquire(sys::path_join(container_dir(id), "lock"));
+}
+
+sys::Result<std::vector<Container>> Store::list() {
+    std::vector<Container> out;
+    if (!sys::path_exists(dir_)) return out;
+    auto entries = MD_TRY(sys::list_dir(dir_));
+    for (const auto& e : entries) {
+        if (e.size() != 64) continue;
+        auto text = sys::read_file(sys::path_join(container_dir(e), "container.json"));
+        if (!text) continue;  // being created or removed
+        auto c = from_json(*text);
+        if (!c) {
+            ctx_.log.warn("skip container " + e + ": " + c.error().message());
+            continue;
+        }
+        out.push_back(std::move(*c));
+    }
+    std::sort(out.begin(), out.end(), [](const Container& a, const Container& b) { return a.created > b.created; });
+    return out;
+}
+
+}  // namespace mydocker::engine::containers

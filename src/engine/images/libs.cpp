@@ -1,0 +1,92 @@
+#include "engine/images/libs.h"
+
+#include <dlfcn.h>
+
+namespace mydocker::engine::images {
+
+namespace {
+
+// One load per process; a failed load is remembered too, so every caller sees the same error.
+template <typename Lib>
+struct Loaded {
+    Lib lib;
+    sys::Result<void> status;
+};
+
+sys::Result<void*> symbol(void* handle, const char* soname, const char* name) {
+    ::dlerror();
+    void* p = ::dlsym(handle, name);
+    if (!p) {
+        const char* why = ::dlerror();
+        return sys::fail(sys::Error(sys::ErrorCode::not_found,
+                                    std::string(soname) + ": symbol \"" + name + "\" not found" +
+                                        (why ? std::string(" (") + why + ")" : "")));
+    }
+    return p;
+}
+
+sys::Result<void> load_archive(LibArchive& la) {
+    void* h = MD_TRY(open_library("libarchive.so.13", "libarchive13"));
+#define MD_X(name)                                 \
+    la.name = reinterpret_cast<decltype(la.name)>( \
+        MD_TRY(symbol(h, "libarchive.so.13", "archive_" #name)));
+    MD_LIBARCHIVE_FUNCS(MD_X)
+#undef MD_X
+    return {};
+}
+
+sys::Result<void> load_crypto(LibCrypto& lc) {
+    void* h = MD_TRY(open_library("libcrypto.so.3", "libssl3"));
+    auto get = [&](auto& fn, const char* name) -> sys::Result<void> {
+        fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
+            MD_TRY(symbol(h, "libcrypto.so.3", name)));
+        return {};
+    };
+    MD_TRY(get(lc.md_ctx_new, "EVP_MD_CTX_new"));
+    MD_TRY(get(lc.md_ctx_free, "EVP_MD_CTX_free"));
+    MD_TRY(get(lc.sha256, "EVP_sha256"));
+    MD_TRY(get(lc.digest_init, "EVP_DigestInit_ex"));
+    MD_TRY(get(lc.digest_update, "EVP_DigestUpdate"));
+    MD_TRY(get(lc.digest_final, "EVP_DigestFinal_ex"));
+    return {};
+}
+
+}  // namespace
+
+sys::Result<void*> open_library(const std::string& soname, const std::string& package) {
+    // RTLD_LOCAL: the symbols stay out of the global namespace, so nothing else binds to them
+    // by accident; the handle is kept for the life of the process.
+    void* h = ::dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        return sys::fail(
+            sys::Error(sys::ErrorCode::not_found, soname + " not found: install " + package));
+    }
+    return h;
+}
+
+sys::Result<const LibArchive*> libarchive() {
+    static Loaded<LibArchive> loaded = [] {
+        Loaded<LibArchive> l;
+        l.status = load_archive(l.lib);
+        return l;
+    }();
+    if (!loaded.status) return sys::fail(loaded.status.error());
+    return &loaded.lib;
+}
+
+sys::Result<const LibCrypto*> libcrypto() {
+    static Loaded<LibCrypto> loaded = [] {
+        Loaded<LibCrypto> l;
+        l.status = load_crypto(l.lib);
+        return l;
+    }();
+    if (!loaded.status) return sys::fail(loaded.status.error());
+    return &loaded.lib;
+}
+
+std::string archive_message(const LibArchive& la, struct archive* a) {
+    const char* s = a ? la.error_string(a) : nullptr;
+    return s ? s : "unknown error";
+}
+
+}  // namespace mydocker::engine::images

@@ -1,0 +1,221 @@
+// Store: resolve, list, tag and remove. Reads take no lock (see layout.h); tag and remove
+// re-read the index under the lock and decide there.
+#include "engine/images/store.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "engine/images/config.h"
+#include "engine/images/internal.h"
+#include "engine/images/layout.h"
+#include "sys/files.h"
+
+namespace mydocker::engine::images {
+
+namespace {
+
+sys::Error no_such_image(std::string_view ref) {
+    return sys::Error::not_found("unable to find image \"" + std::string(ref) + "\"");
+}
+
+std::string short_id(const std::string& id) {
+    return id.substr(0, 12);
+}
+
+// Make sure every layer of `si` is unpacked (a layer dir deleted by hand is unpacked again
+// from its blob).
+sys::Result<void> ensure_layers(const Layout& lay, const StoredImage& si) {
+    bool missing = std::any_of(si.image.layer_dirs.begin(), si.image.layer_dirs.end(),
+                               [](const std::string& d) { return !sys::path_exists(d); });
+    if (!missing) return {};
+    auto lk = MD_TRY(lay.lock());
+    for (const auto& d : si.image.diff_ids)
+        MD_TRY_CTX(lay.ensure_layer(lk, d), "image " + short_id(si.image.id));
+    return {};
+}
+
+}  // namespace
+
+sys::Result<std::optional<size_t>> find_image(const std::vector<StoredImage>& images,
+                                              std::string_view ref) {
+    auto by_prefix = [&](std::string_view prefix) -> sys::Result<std::optional<size_t>> {
+        std::optional<size_t> found;
+        size_t count = 0;
+        for (size_t i = 0; i < images.size(); i++) {
+            if (images[i].image.id.starts_with(prefix)) {
+                found = i;
+                count++;
+            }
+        }
+        if (count > 1)
+            return sys::fail_invalid("image id prefix \"" + std::string(prefix) +
+                                     "\" is ambiguous: it matches " + std::to_string(count) +
+                                     " images");
+        return found;
+    };
+    if (ref.starts_with("sha256:")) {
+        std::string_view hex = ref.substr(7);
+        if (!is_hex(hex) || hex.size() > 64)
+            return sys::fail_invalid("invalid image id \"" + std::string(ref) + "\"");
+        return by_prefix(hex);
+    }
+    if (is_hex64(ref)) {
+        for (size_t i = 0; i < images.size(); i++) {
+            if (images[i].image.id == ref) return i;
+        }
+    }
+    auto name = normalize_name(ref);
+    if (name) {
+        for (size_t i = 0; i < images.size(); i++) {
+            const auto& n = images[i].image.names;
+            if (std::find(n.begin(), n.end(), *name) != n.end()) return i;
+        }
+    }
+    if (is_hex(ref) && ref.size() < 64) return by_prefix(ref);
+    if (!name && !is_hex(ref)) return sys::fail(std::move(name.error()));
+    return std::nullopt;
+}
+
+sys::Result<Image> Store::resolve(std::string_view ref) {
+    Layout lay(ctx_);
+    auto images = MD_TRY(lay.read_all());
+    auto idx = MD_TRY(find_image(images, ref));
+    if (idx) {
+        MD_TRY(ensure_layers(lay, images[*idx]));
+        return images[*idx].image;
+    }
+    auto name = normalize_name(ref);
+    if (!name || *name != kBusyboxName) return sys::fail(no_such_image(ref));
+    // First use of busybox: build it, once. The lock serialises the racers; whoever gets it
+    // first builds, the others find the image when they re-read the index under the lock.
+    auto lk = MD_TRY(lay.lock());
+    images = MD_TRY(lay.read_all());
+    idx = MD_TRY(find_image(images, kBusyboxName));
+    if (idx) {
+        for (const auto& d : images[*idx].image.diff_ids) MD_TRY(lay.ensure_layer(lk, d));
+        return images[*idx].image;
+    }
+    auto si = MD_TRY(build_busybox(lay, lk, ctx_.log));
+    return si.image;
+}
+
+sys::Result<std::vector<Image>> Store::list() {
+    Layout lay(ctx_);
+    auto images = MD_TRY(lay.read_all());
+    std::vector<std::pair<int64_t, Image>> sorted;
+    for (auto& si : images) {
+        int64_t t = parse_rfc3339_nanos(si.image.created).value_or(0);
+        sorted.emplace_back(t, std::move(si.image));
+    }
+    std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+        if (a.first != b.first) return a.first > b.first;
+        return a.second.id < b.second.id;
+    });
+    std::vector<Image> out;
+    for (auto& [t, img] : sorted) out.push_back(std::move(img));
+    return out;
+}
+
+sys::Result<void> Store::tag(std::string_view ref, std::string_view name) {
+    std::string target = MD_TRY(normalize_name(name));
+    Image img = MD_TRY(resolve(ref));
+    Layout lay(ctx_);
+    auto lk = MD_TRY(lay.lock());
+    auto entries = MD_TRY(lay.read_index());
+    auto it = std::find_if(entries.begin(), entries.end(), [&](const IndexEntry& e) {
+        return e.manifest.digest == img.manifest_digest;
+    });
+    if (it == entries.end()) return sys::fail(no_such_image(ref).wrap("tag"));
+    Descriptor manifest = it->manifest;
+    set_name(entries, manifest, target);
+    return lay.write_index(lk, entries);
+}
+
+sys::Result<std::vector<std::string>> Store::remove(std::string_view ref, bool force,
+                                                    const std::set<std::string>& in_use) {
+    Layout lay(ctx_);
+    auto lk = MD_TRY(lay.lock());
+    auto images = MD_TRY(lay.read_all());
+    auto idx = MD_TRY(find_image(images, ref));
+    if (!idx) return sys::fail(sys::Error::not_found("no such image \"" + std::string(ref) + "\""));
+    const StoredImage& si = images[*idx];
+    const Image& img = si.image;
+    bool used = in_use.count(img.id) > 0;
+    auto name = normalize_name(ref);
+    bool by_name = name && std::find(img.names.begin(), img.names.end(), *name) != img.names.end();
+
+    std::vector<std::string> untag;
+    if (by_name) {
+        if (img.names.size() == 1 && used && !force)
+            return sys::fail(sys::Error::bad_state(
+                "conflict: unable to remove repository reference \"" + *name +
+                "\" (must force): image " + short_id(img.id) + " is used by a container"));
+        untag.push_back(*name);
+    } else {
+        if (used && !force)
+            return sys::fail(
+                sys::Error::bad_state("conflict: unable to delete " + short_id(img.id) +
+                                      " (must be forced): image is used by a container"));
+        if (img.names.size() > 1 && !force)
+            return sys::fail(sys::Error::bad_state(
+                "conflict: unable to delete " + short_id(img.id) +
+                " (must be forced): image is referenced in multiple repositories"));
+        untag = img.names;
+    }
+
+    std::vector<std::string> lines;
+    auto entries = MD_TRY(lay.read_index());
+    for (const auto& n : untag) {
+        std::erase_if(entries, [&](const IndexEntry& e) { return e.name == n; });
+        lines.push_back("Untagged: " + n);
+    }
+    bool named = std::any_of(entries.begin(), entries.end(), [&](const IndexEntry& e) {
+        return e.manifest.digest == img.manifest_digest && !e.name.empty();
+    });
+    // An image a container uses keeps its blobs and layers even when forced: the container's
+    // overlay stands on those layer dirs. It stays as a dangling image.
+    bool remove_image = !named && !used;
+    bool listed = std::any_of(entries.begin(), entries.end(), [&](const IndexEntry& e) {
+        return e.manifest.digest == img.manifest_digest;
+    });
+    if (!named && used && !listed) entries.push_back(IndexEntry{si.manifest, ""});
+    if (remove_image)
+        std::erase_if(
+            entries, [&](const IndexEntry& e) { return e.manifest.digest == img.manifest_digest; });
+    MD_TRY(lay.write_index(lk, entries));
+    if (!remove_image) return lines;
+
+    // Blobs and layer dirs no other image refers to go with it.
+    std::set<std::string> keep_blobs;
+    for (const auto& other : images) {
+        if (other.image.id == img.id) continue;
+        keep_blobs.insert(other.image.manifest_digest);
+        keep_blobs.insert(other.config.digest);
+        for (const auto& l : other.layers) keep_blobs.insert(l.digest);
+        for (const auto& d : other.image.diff_ids) keep_blobs.insert("layer:" + d);
+    }
+    auto drop_blob = [&](const std::string& digest) -> sys::Result<void> {
+        if (keep_blobs.count(digest)) return {};
+        std::string p = MD_TRY(lay.blob_path(digest));
+        if (::unlink(p.c_str()) < 0 && errno != ENOENT)
+            return sys::fail_errno("remove \"" + p + "\"");
+        return {};
+    };
+    MD_TRY(drop_blob(img.manifest_digest));
+    MD_TRY(drop_blob(si.config.digest));
+    lines.push_back("Deleted: sha256:" + img.id);
+    for (size_t i = 0; i < si.layers.size(); i++) {
+        MD_TRY(drop_blob(si.layers[i].digest));
+        const std::string& diff = img.diff_ids[i];
+        if (keep_blobs.count("layer:" + diff)) continue;
+        std::string dir = MD_TRY(lay.layer_dir(diff));
+        if (!sys::path_exists(dir)) continue;
+        MD_TRY_CTX(sys::remove_all(dir), "remove layer " + diff);
+        keep_blobs.insert("layer:" + diff);  // listed once even if the image has it twice
+        lines.push_back("Deleted: " + diff);
+    }
+    return lines;
+}
+
+}  // namespace mydocker::engine::images

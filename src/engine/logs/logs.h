@@ -1,0 +1,57 @@
+// Container logs in Docker's json-file form: one JSON object per line,
+//   {"log":"hello\n","stream":"stdout","time":"2026-11-23T18:00:00.123456789Z"}
+// written by the monitor (or the foreground CLI) and read by `mydocker logs`.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sys/error.h"
+#include "sys/fd.h"
+
+namespace mydocker::engine::logs {
+
+enum class Stream { stdout_, stderr_ };
+
+/// Appends log records. Output is split at '\n'; a partial line is kept until its end arrives
+/// (or flush()), so one record is one line of the container's output.
+class JsonFileWriter {
+public:
+    static sys::Result<JsonFileWriter> open(const std::string& path);
+    /// Feed a chunk read from the container's stdout or stderr.
+    sys::Result<void> write(Stream s, std::string_view data);
+    /// Write out any partial lines (at container exit).
+    sys::Result<void> flush();
+
+private:
+    sys::UniqueFd fd_;
+    std::string pending_[2];
+};
+
+struct ReadOptions {
+    bool follow = false;
+    std::optional<size_t> tail;  // last N records (per the whole log, like docker)
+    std::optional<std::chrono::system_clock::time_point> since;
+    std::optional<std::chrono::system_clock::time_point> until;
+    bool timestamps = false;  // prefix each line with its RFC 3339 time
+};
+
+/// Format `t` as Docker's log time: RFC 3339 in UTC with nanoseconds, "2026-11-23T18:00:00.123456789Z".
+std::string format_time(std::chrono::system_clock::time_point t);
+
+/// Parse --since/--until: RFC 3339 time, Unix seconds ("1700000000[.5]"), or a duration
+/// before `now` ("10m", "1h30m", "45s"). A time without a zone is local time, as in docker.
+sys::Result<std::chrono::system_clock::time_point> parse_time(std::string_view s,
+                                                             std::chrono::system_clock::time_point now);
+
+/// Copy the log at `path` to out_fd (stdout records) and err_fd (stderr records). With
+/// follow, keeps reading new records until `running()` returns false and the file is drained
+/// (polls with a bound, no busy loop); an empty `running` counts as not running. A reader that
+/// went away (EPIPE on out_fd or err_fd) ends the copy without an error.
+sys::Result<void> read(const std::string& path, const ReadOptions& opts, int out_fd, int err_fd,
+                       const std::function<bool()>& running = {});
+
+}  // namespace mydocker::engine::logs

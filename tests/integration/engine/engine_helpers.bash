@@ -1,0 +1,102 @@
+# Shared by the engine's bats files: drive the real `mydocker` binary as root, each test with
+# its own state root (MYDOCKER_ROOT in the test's temp dir) and cgroup parent, and check in
+# teardown that the test left nothing behind: no mount under the root, no cgroup, no process.
+#
+# MYDOCKER: the binary (ctest sets it; default build/mydocker).
+
+ENGINE_REPO_ROOT="$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)"
+MYDOCKER="${MYDOCKER:-$ENGINE_REPO_ROOT/build/mydocker}"
+
+engine_setup() {
+	[[ $EUID -eq 0 ]] || skip "the engine integration tests must run as root"
+	[[ -x "$MYDOCKER" ]] || {
+		echo "mydocker '$MYDOCKER' is not an executable (build it first)" >&2
+		return 1
+	}
+	# One root per test: an empty image store too, so the busybox image is built here.
+	# (Short path: overlay mount options have a page-size limit.)
+	export MYDOCKER_ROOT="$BATS_TEST_TMPDIR/r"
+	CG_PARENT="mydocker-test-$(basename "$BATS_TEST_FILENAME" .bats)-$BATS_TEST_NUMBER-$$"
+	export CG_PARENT
+	mkdir -p "$MYDOCKER_ROOT"
+}
+
+engine_teardown() {
+	[[ -n "${MYDOCKER_ROOT:-}" && -d "$MYDOCKER_ROOT" ]] || return 0
+	local id
+	for id in $("$MYDOCKER" ps -aq --no-trunc 2>/dev/null </dev/null); do
+		"$MYDOCKER" rm -f -v "$id" >/dev/null 2>&1 </dev/null || echo "teardown: rm -f $id failed" >&2
+	done
+	# Monitors exit once their container is gone; give them a bounded moment.
+	local i
+	for ((i = 0; i < 100; i++)); do
+		mounts_under_root || break
+		sleep 0.05
+	done
+	local m
+	while read -r m; do
+		umount -l "$m" 2>/dev/null || true
+	done < <(awk -v r="$MYDOCKER_ROOT" 'index($5, r) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+	local mnt
+	for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+		[[ -d "$mnt$CG_PARENT" ]] && find "$mnt$CG_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	true
+}
+
+# mounts_under_root: true when something is still mounted under the test's root.
+mounts_under_root() { awk -v r="$MYDOCKER_ROOT" 'index($5, r) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; }
+
+# cgroups_left: true when a cgroup of the test's parent still has a child.
+cgroups_left() {
+	local mnt
+	for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+		[[ -d "$mnt$CG_PARENT" ]] && [[ -n "$(find "$mnt$CG_PARENT" -mindepth 1 -type d 2>/dev/null)" ]] && return 0
+	done
+	return 1
+}
+
+# md ARGS...: run mydocker with the test's cgroup parent for run/create.
+md() {
+	case "${1:-}" in
+	run | create) "$MYDOCKER" "$1" --cgroup-parent "$CG_PARENT" "${@:2}" ;;
+	*) "$MYDOCKER" "$@" ;;
+	esac
+}
+
+# wait_for CMD...: poll CMD every 50 ms for up to 10 s.
+wait_for() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+field() { "$MYDOCKER" inspect -f "$2" "$1"; }
+status_is() { [[ "$(field "$1" .State.Status 2>/dev/null)" == "$2" ]]; }
+log_has() { "$MYDOCKER" logs "$1" 2>&1 | grep -q -- "$2"; }
+
+assert_success() {
+	[[ "$status" -eq 0 ]] || {
+		echo "expected success, got $status: $output" >&2
+		return 1
+	}
+}
+assert_status() {
+	[[ "$status" -eq "$1" ]] || {
+		echo "expected status $1, got $status: $output" >&2
+		return 1
+	}
+}
+assert_output_contains() {
+	[[ "$output" == *"$1"* ]] || {
+		echo "output does not contain '$1': $output" >&2
+		return 1
+	}
+}
+
+# cgroup_file CONTROLLER ID FILE: a v1 controller file of the container's cgroup.
+cgroup_file() { cat "/sys/fs/cgroup/$1/$CG_PARENT/$2/$3"; }

@@ -1,0 +1,190 @@
+// run/create flag parsing and validation: pure logic, no containers.
+#include <gtest/gtest.h>
+
+#include "engine/containers/options.h"
+#include "engine/containers/record.h"
+
+using namespace mydocker::engine;
+using namespace mydocker::engine::containers;
+
+namespace {
+
+images::Image busybox_like() {
+    images::Image img;
+    img.id = std::string(64, 'a');
+    img.config.env = {"PATH=/bin", "A=image"};
+    img.config.cmd = {"sh"};
+    img.layer_dirs = {"/layers/x"};
+    return img;
+}
+
+RunRequest req_for(std::vector<std::string> cmd = {}) {
+    RunRequest r;
+    r.image = "busybox";
+    r.command = std::move(cmd);
+    return r;
+}
+
+}  // namespace
+
+TEST(Volumes, BindNamedAnonymous) {
+    auto b = parse_volume("/host/dir:/data:ro");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->type, "bind");
+    EXPECT_EQ(b->source, "/host/dir");
+    EXPECT_EQ(b->destination, "/data");
+    EXPECT_FALSE(b->rw);
+    auto n = parse_volume("myvol:/data");
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->type, "volume");
+    EXPECT_EQ(n->source, "myvol");
+    EXPECT_TRUE(n->rw);
+    auto a = parse_volume("/data");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->type, "volume");
+    EXPECT_TRUE(a->source.empty());
+}
+
+TEST(Volumes, BadSpecsNameTheProblem) {
+    for (const char* bad : {"relative:dir", "/a:b", "/a:/b:xx", "/a:/b:ro:extra", ":/b", "/a:/"}) {
+        auto r = parse_volume(bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_NE(r.error().message().find("invalid volume specification"), std::string::npos) << r.error().message();
+        EXPECT_NE(r.error().message().find(bad), std::string::npos);
+    }
+}
+
+TEST(Env, MergeAndFile) {
+    auto m = merge_env({"A=1", "B=2"}, {"B=3", "C=4"});
+    EXPECT_EQ(m, (std::vector<std::string>{"A=1", "B=3", "C=4"}));
+    auto f = parse_env_file("# comment\n\nX=1\n  Y=two words\r\n", "f");
+    ASSERT_TRUE(f);
+    EXPECT_EQ(*f, (std::vector<std::string>{"X=1", "Y=two words"}));
+    EXPECT_FALSE(parse_env_file("BAD KEY=1\n", "f"));
+}
+
+TEST(Cpus, ToNanoCpus) {
+    EXPECT_EQ(*parse_cpus(".5"), 500000000);
+    EXPECT_EQ(*parse_cpus("2"), 2000000000);
+    EXPECT_FALSE(parse_cpus("abc"));
+    EXPECT_FALSE(parse_cpus("-1"));
+    EXPECT_FALSE(parse_cpus("0"));
+}
+
+TEST(Ulimits, Parse) {
+    auto u = parse_ulimit("nofile=1024:2048");
+    ASSERT_TRUE(u);
+    EXPECT_EQ(u->type, "RLIMIT_NOFILE");
+    EXPECT_EQ(u->soft, 1024u);
+    EXPECT_EQ(u->hard, 2048u);
+    EXPECT_EQ(parse_ulimit("nproc=10")->hard, 10u);
+    EXPECT_FALSE(parse_ulimit("nofile"));
+    EXPECT_FALSE(parse_ulimit("bogus=1"));
+    EXPECT_FALSE(parse_ulimit("nofile=10:5"));
+}
+
+TEST(Caps, Normalize) {
+    EXPECT_EQ(*normalize_cap("net_admin"), "CAP_NET_ADMIN");
+    EXPECT_EQ(*normalize_cap("CAP_SYS_TIME"), "CAP_SYS_TIME");
+    EXPECT_EQ(*normalize_cap("all"), "ALL");
+    EXPECT_FALSE(normalize_cap("NOT_A_CAP"));
+}
+
+TEST(Prepare, ImageDefaultsAndOverrides) {
+    auto r = req_for();
+    r.env = {"A=flag", "B=2"};
+    auto c = prepare(r, busybox_like());
+    ASSERT_TRUE(c) << c.error().message();
+    EXPECT_EQ(c->path, "sh");
+    EXPECT_TRUE(c->args.empty());
+    EXPECT_EQ(c->config.env, (std::vector<std::string>{"PATH=/bin", "A=flag", "B=2"}));
+    EXPECT_EQ(c->config.hostname, c->id.substr(0, 12));
+    EXPECT_EQ(c->id.size(), 64u);
+
+    auto r2 = req_for({"echo", "hi"});
+    r2.entrypoint = "/bin/env";
+    auto c2 = prepare(r2, busybox_like());
+    ASSERT_TRUE(c2);
+    EXPECT_EQ(c2->path, "/bin/env");
+    EXPECT_EQ(c2->args, (std::vector<std::string>{"echo", "hi"}));
+}
+
+TEST(Prepare, Resources) {
+    auto r = req_for();
+    r.memory = "100m";
+    r.cpus = ".5";
+    r.cpu_shares = 512;
+    r.cpuset_cpus = "0";
+    r.pids_limit = 20;
+    auto c = prepare(r, busybox_like());
+    ASSERT_TRUE(c) << c.error().message();
+    EXPECT_EQ(c->host.memory, 100 * 1024 * 1024);
+    EXPECT_EQ(c->host.nano_cpus, 500000000);
+    EXPECT_EQ(c->host.cpu_shares, 512u);
+    EXPECT_EQ(c->host.cpuset_cpus, "0");
+    EXPECT_EQ(c->host.pids_limit, 20);
+}
+
+TEST(Prepare, BadInputNamesTheFlag) {
+    struct Case {
+        std::function<void(RunRequest&)> set;
+        std::string flag;
+    };
+    std::vector<Case> cases = {
+        {[](RunRequest& r) { r.memory = "lots"; }, "--memory"},
+        {[](RunRequest& r) { r.memory = "1k"; }, "--memory"},
+        {[](RunRequest& r) { r.memory_swap = "200m"; }, "--memory-swap"},
+        {[](RunRequest& r) { r.cpus = "x"; }, "--cpus"},
+        {[](RunRequest& r) { r.cpuset_cpus = "a-b"; }, "--cpuset-cpus"},
+        {[](RunRequest& r) { r.name = "-bad"; }, "--name"},
+        {[](RunRequest& r) { r.workdir = "rel"; }, "--workdir"},
+        {[](RunRequest& r) { r.network = "bogus"; }, "--network"},
+        {[](RunRequest& r) { r.volumes = {"x:y"}; }, "invalid volume specification"},
+        {[](RunRequest& r) { r.volumes = {"/a:/d", "/b:/d"}; }, "duplicate mount point"},
+        {[](RunRequest& r) { r.cap_add = {"NOPE"}; }, "--cap-add"},
+        {[](RunRequest& r) { r.ulimits = {"nofile=x"}; }, "--ulimit"},
+        {[](RunRequest& r) { r.tmpfs = {"rel"}; }, "--tmpfs"},
+    };
+    for (const auto& tc : cases) {
+        auto r = req_for();
+        tc.set(r);
+        auto c = prepare(r, busybox_like());
+        ASSERT_FALSE(c) << tc.flag;
+        EXPECT_NE(c.error().message().find(tc.flag), std::string::npos) << c.error().message();
+    }
+}
+
+TEST(Prepare, NoCommand) {
+    auto img = busybox_like();
+    img.config.cmd.clear();
+    auto c = prepare(req_for(), img);
+    ASSERT_FALSE(c);
+    EXPECT_NE(c.error().message().find("no command"), std::string::npos);
+}
+
+TEST(Record, JsonRoundTrip) {
+    auto c = prepare(req_for({"top"}), busybox_like());
+    ASSERT_TRUE(c);
+    c->name = "bird";
+    c->state.status = "running";
+    c->state.pid = 42;
+    c->mounts.push_back({"volume", "v1", "/var/lib/x", "/data", false, ""});
+    auto back = from_json(to_json(*c, true));
+    ASSERT_TRUE(back) << back.error().message();
+    EXPECT_EQ(back->id, c->id);
+    EXPECT_EQ(back->name, "bird");
+    EXPECT_EQ(back->state.pid, 42);
+    EXPECT_EQ(back->path, "top");
+    ASSERT_EQ(back->mounts.size(), 1u);
+    EXPECT_EQ(back->mounts[0].name, "v1");
+    EXPECT_FALSE(back->mounts[0].rw);
+    EXPECT_FALSE(from_json("{"));
+}
+
+TEST(Record, Names) {
+    EXPECT_TRUE(valid_name("bird"));
+    EXPECT_TRUE(valid_name("a.b-c_d"));
+    EXPECT_FALSE(valid_name("_x"));
+    EXPECT_FALSE(valid_name("a/b"));
+    EXPECT_TRUE(valid_name(random_name()));
+}

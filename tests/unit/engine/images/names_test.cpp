@@ -1,0 +1,62 @@
+// Image names: normalisation and the errors for bad ones.
+#include <gtest/gtest.h>
+
+#include "engine/images/names.h"
+#include "engine/images/store.h"
+
+namespace mydocker::engine::images {
+namespace {
+
+TEST(NormalizeName, AddsLatestAndCollapsesDockerHubSpellings) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"busybox", "busybox:latest"},
+        {"busybox:1.36", "busybox:1.36"},
+        {"docker.io/library/busybox", "busybox:latest"},
+        {"docker.io/busybox:x", "busybox:x"},
+        {"index.docker.io/library/busybox:musl", "busybox:musl"},
+        {"library/busybox", "busybox:latest"},
+        {"docker.io/foo/bar", "foo/bar:latest"},
+        {"localhost/busybox:latest", "localhost/busybox:latest"},
+        {"localhost:5000/a/b:v1.0-rc_1", "localhost:5000/a/b:v1.0-rc_1"},
+        {"quay.io/podman/hello", "quay.io/podman/hello:latest"},
+        {"a/my-app__x.y", "a/my-app__x.y:latest"},
+        {"a.b/c", "a.b/c:latest"},
+    };
+    for (const auto& [in, want] : cases) {
+        auto r = normalize_name(in);
+        ASSERT_TRUE(r.has_value()) << in << ": " << r.error().message();
+        EXPECT_EQ(*r, want) << in;
+    }
+}
+
+TEST(NormalizeName, RejectsBadNamesNamingThem) {
+    const std::string bads[] = {"",
+                                "Busybox",
+                                "busybox:",
+                                "bus box",
+                                "-x",
+                                "a//b",
+                                "x:-tag",
+                                "a/b@sha256:00",
+                                "UPPER.io:port/x",
+                                "a_-b",
+                                "my_host.x/y",
+                                std::string(64, 'a')};
+    for (const auto& bad : bads) {
+        auto r = normalize_name(bad);
+        ASSERT_FALSE(r.has_value()) << "accepted \"" << bad << "\" as " << *r;
+        EXPECT_EQ(r.error().code(), sys::ErrorCode::invalid_argument);
+        EXPECT_NE(r.error().message().find("\"" + bad + "\""), std::string::npos)
+            << r.error().message();
+    }
+}
+
+TEST(SplitName, TagColonIsNotThePortColon) {
+    EXPECT_EQ(split_name("localhost:5000/x:y").repo, "localhost:5000/x");
+    EXPECT_EQ(split_name("localhost:5000/x:y").tag, "y");
+    EXPECT_EQ(split_name("localhost:5000/x").repo, "localhost:5000/x");
+    EXPECT_EQ(split_name("localhost:5000/x").tag, "latest");
+}
+
+}  // namespace
+}  // namespace mydocker::engine::images

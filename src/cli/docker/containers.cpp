@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -60,6 +61,26 @@ std::string pad(std::string s, size_t w) {
     for (unsigned char ch : s) len += (ch & 0xC0) != 0x80;
     if (len < w) s.append(w - len, ' ');
     return s;
+}
+
+// Columns as wide as their widest cell plus three spaces, like docker's tabwriter.
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+    auto width = [](const std::string& s) {
+        size_t n = 0;
+        for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
+        return n;
+    };
+    std::vector<size_t> w;
+    for (const auto& r : rows)
+        for (size_t i = 0; i < r.size(); ++i) {
+            if (w.size() <= i) w.push_back(0);
+            w[i] = std::max(w[i], width(r[i]));
+        }
+    for (const auto& r : rows) {
+        std::string line;
+        for (size_t i = 0; i < r.size(); ++i) line += i + 1 == r.size() ? r[i] : pad(r[i], w[i] + 3);
+        println(line);
+    }
 }
 
 void add_run_flags(CLI::App* cmd, ec::RunRequest& r, std::string& entrypoint, bool& has_entrypoint) {
@@ -286,11 +307,11 @@ void register_containers(CLI::App& app, Globals& g) {
                 }
                 return 0;
             }
-            println("CONTAINER ID   IMAGE          COMMAND                  CREATED          STATUS                      PORTS     NAMES");
-            for (const auto& c : shown) {
-                println(pad(c.id.substr(0, 12), 15) + pad(c.config.image, 15) + pad(quote_command(c), 25) +
-                        pad(human_ago(parse_rfc3339(c.created)), 17) + pad(status_text(c), 28) + pad("", 10) + c.name);
-            }
+            std::vector<std::vector<std::string>> rows = {{"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+            for (const auto& c : shown)
+                rows.push_back({ps_args->no_trunc ? c.id : c.id.substr(0, 12), c.config.image, quote_command(c),
+                                human_ago(parse_rfc3339(c.created)), status_text(c), "", c.name});
+            print_table(rows);
             return 0;
         };
     });
@@ -421,15 +442,16 @@ void register_containers(CLI::App& app, Globals& g) {
     top->callback([&g, top_ref] {
         g.action = [top_ref](engine::Context& ctx) -> sys::Result<int> {
             auto pids = MD_TRY(ec::top(ctx, *top_ref));
-            println("PID       CMD");
+            std::vector<std::vector<std::string>> rows = {{"PID", "CMD"}};
             for (pid_t p : pids) {
                 auto cmd = sys::read_file("/proc/" + std::to_string(p) + "/cmdline");
                 std::string s = cmd ? *cmd : "";
                 for (auto& ch : s)
                     if (ch == '\0') ch = ' ';
                 while (!s.empty() && s.back() == ' ') s.pop_back();
-                println(pad(std::to_string(p), 10) + s);
+                rows.push_back({std::to_string(p), s});
             }
+            print_table(rows);
             return 0;
         };
     });
@@ -446,7 +468,7 @@ void register_containers(CLI::App& app, Globals& g) {
             if (refs.empty())
                 for (const auto& c : MD_TRY(ec::list(ctx)))
                     if (c.state.status == "running") refs.push_back(c.id);
-            println("CONTAINER ID   NAME                 CPU TIME     MEM USAGE / LIMIT         PIDS");
+            std::vector<std::vector<std::string>> rows = {{"CONTAINER ID", "NAME", "CPU TIME", "MEM USAGE / LIMIT", "PIDS"}};
             for (const auto& r : refs) {
                 auto c = MD_TRY(ec::inspect(ctx, r));
                 auto st = MD_TRY(runtime::stats(ctx.runtime(), c.id));
@@ -458,9 +480,9 @@ void register_containers(CLI::App& app, Globals& g) {
                 char cpu[32];
                 std::snprintf(cpu, sizeof cpu, "%.2fs", static_cast<double>(st.cpu_usage_ns) / 1e9);
                 std::string limit = st.memory_limit == 0 || st.memory_limit > (1ULL << 60) ? "unlimited" : mib(st.memory_limit);
-                println(pad(c.id.substr(0, 12), 15) + pad(c.name, 21) + pad(cpu, 13) + pad(mib(st.memory_usage) + " / " + limit, 26) +
-                        std::to_string(st.pids_current));
+                rows.push_back({c.id.substr(0, 12), c.name, cpu, mib(st.memory_usage) + " / " + limit, std::to_string(st.pids_current)});
             }
+            print_table(rows);
             return 0;
         };
     });

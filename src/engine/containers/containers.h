@@ -43,6 +43,9 @@ sys::Result<void> start(const Context& ctx, const std::string& ref);
 /// The monitor of a detached container (hidden `__monitor ID FD` command): starts it,
 /// writes "ok" or the error to FD, then logs, waits and cleans up. Returns our exit code.
 int monitor_main(const Context& ctx, const std::string& id, int ready_fd);
+/// The monitor's second stage (hidden `__watch ROOT RUN_ROOT ID PID OUT ERR`): log the
+/// container's output from fds OUT / ERR (-1: none) until PID, our child, exits; clean up.
+int watch_main(const Context& ctx, const std::string& id, pid_t pid, int out, int err);
 /// `stop`: the stop signal (SIGTERM), then SIGKILL after `timeout` seconds.
 sys::Result<void> stop(const Context& ctx, const std::string& ref, int timeout);
 /// `kill -s SIG`.

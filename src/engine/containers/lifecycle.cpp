@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <cstring>
 #include <thread>
 
@@ -309,10 +310,14 @@ int monitor_main(const Context& ctx, const std::string& id, int ready_fd) {
     };
     Store store(ctx);
     auto lock = store.lock(id);
-    auto c = store.load(id);
-    if (!lock || !c) {
-        report(!lock ? lock.error().message() : c.error().message());
-        return 1;
+    std::optional<Container> c;
+    {
+        auto loaded = store.load(id);
+        if (!lock || !loaded) {
+            report(!lock ? lock.error().message() : loaded.error().message());
+            return 1;
+        }
+        c = std::move(*loaded);
     }
     // Ignore the terminal signals a session leader may get; the container gets SIGTERM from
     // `stop`, not us.
@@ -350,7 +355,9 @@ int monitor_main(const Context& ctx, const std::string& id, int ready_fd) {
         lio.stdio[2] = err_w.get();
     }
     c->state.monitor_pid = ::getpid();
+    bool tty = c->config.tty;
     auto l = launch(ctx, *c, lio);
+    c.reset();  // nothing of the record is needed until the exit: its memory goes back
     if (!l) {
         const auto& e = l.error();
         report("errno=" + std::to_string(e.err()) + " " + e.message());
@@ -361,14 +368,36 @@ int monitor_main(const Context& ctx, const std::string& id, int ready_fd) {
     err_w.reset();
     in_r.reset();
     report("ok");
-    // What we no longer need goes back to the kernel: the monitor lives as long as the container.
-    ::malloc_trim(0);
-    SuperviseIo io;
     sys::UniqueFd master(l->pty_master);
-    io.out = c->config.tty ? master.get() : out_r.get();
-    io.err = err_r.get();
-    auto status = supervise(l->pid, io, &*log);
-    finish(ctx, id, status ? *status : -1);
+    int out = tty ? master.get() : out_r.get();
+    int err = err_r.get();
+    // The monitor lives as long as the container: re-execute into the watch stage, so what the
+    // start touched (heap, stack, code) is not kept for hours. The container's init stays our
+    // child across execve, and the fds we clear CLOEXEC on are all the new image keeps.
+    log = sys::fail_invalid("closed");  // the watch stage opens the log itself
+    for (int fd : {out, err})
+        if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
+    std::string pid_s = std::to_string(l->pid), out_s = std::to_string(out), err_s = std::to_string(err);
+    const char* argv[] = {ctx.exe.c_str(), "__watch", ctx.root.c_str(), ctx.run_root.c_str(), id.c_str(),
+                          pid_s.c_str(), out_s.c_str(), err_s.c_str(), nullptr};
+    ::execv(ctx.exe.c_str(), const_cast<char* const*>(argv));
+    ctx.log.warn("re-execute the monitor: " + std::string(std::strerror(errno)) + ": watching in place");
+    return watch_main(ctx, id, l->pid, out, err);
+}
+
+int watch_main(const Context& ctx, const std::string& id, pid_t pid, int out, int err) {
+    for (int fd : {out, err})
+        if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    int status = -1;
+    {
+        auto log = logs::JsonFileWriter::open(paths_of(ctx, id).log);
+        SuperviseIo io;
+        io.out = out;
+        io.err = err;
+        auto st = supervise(pid, io, log ? &*log : nullptr);
+        if (st) status = *st;
+    }
+    finish(ctx, id, status);
     return 0;
 }
 

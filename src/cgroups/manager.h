@@ -51,6 +51,14 @@ public:
     virtual sys::Result<void> set(const Resources& r) = 0;
     /// Move process `pid` into the cgroup (every hierarchy on v1).
     virtual sys::Result<void> add_process(pid_t pid) = 0;
+    /// The cgroup2 directory a child can be created in with clone3(CLONE_INTO_CGROUP): the v2
+    /// cgroup, or the unified part of a hybrid layout; "" when there is none.
+    virtual std::string clone_into_dir() const = 0;
+    /// Called by a single-threaded process on itself: join every hierarchy that
+    /// clone_into_dir() does not cover by writing "0" into v1 `tasks`. Moving only the calling
+    /// thread lets the kernel skip the global threadgroup lock that a write of a pid into
+    /// cgroup.procs takes (an RCU grace period: 5-15 ms here, most of a container start).
+    virtual sys::Result<void> join_self_v1() = 0;
     /// Freeze or thaw every process in the cgroup; returns once the kernel reports the state.
     virtual sys::Result<void> freeze(FreezerState state) = 0;
     /// The current freezer state.

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <linux/sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,6 +189,20 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
     icfg.new_cgroup_ns = lx.find_namespace(NamespaceType::cgroup) && lx.find_namespace(NamespaceType::cgroup)->path.empty();
     icfg.no_pivot = opts.no_pivot;
     icfg.early_continue = !icfg.new_cgroup_ns;
+    // Self join: the limits are set before the clone, init is created inside the cgroup2 part
+    // (clone3 CLONE_INTO_CGROUP) and moves itself into the v1 hierarchies ("0" into `tasks`):
+    // no migration takes the kernel's threadgroup lock, which costs an RCU grace period.
+    // Not with a new user namespace: its root may not write the host's cgroup files.
+    icfg.self_join = icfg.early_continue && !new_user_ns;
+    icfg.cgroup = mgr.get();
+    sys::UniqueFd cgroup_dir_fd;
+    if (icfg.self_join) {
+        MD_TRY_CTX(mgr->set(res), "linux.resources");
+        if (std::string d = mgr->clone_into_dir(); !d.empty()) {
+            auto fd = sys::open_file(d, O_PATH | O_DIRECTORY);
+            if (fd) cgroup_dir_fd = std::move(*fd);
+        }
+    }
     icfg.parent_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
     icfg.seccomp = seccomp ? &*seccomp : nullptr;
     icfg.preserve_fds = preserve;
@@ -206,7 +221,20 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
     icfg.bundle = opts.bundle;
 
     // 6. clone: fork semantics (no new stack), the child runs init_main on its copy of memory.
-    long pid = ::syscall(SYS_clone, static_cast<unsigned long>(clone_flags) | SIGCHLD, nullptr, nullptr, nullptr, 0);
+    long pid = -1;
+    if (cgroup_dir_fd.valid()) {
+        clone_args ca{};
+        ca.flags = static_cast<uint64_t>(clone_flags) | CLONE_INTO_CGROUP;
+        ca.exit_signal = SIGCHLD;
+        ca.cgroup = static_cast<uint64_t>(cgroup_dir_fd.get());
+        pid = ::syscall(SYS_clone3, &ca, sizeof ca);
+        if (pid >= 0) icfg.cloned_into_cgroup = true;  // in the child too: its copy of icfg
+    }
+    if (pid < 0) {
+        // No clone3 or no CLONE_INTO_CGROUP (old kernel, odd cgroup): init joins by pid.
+        icfg.cloned_into_cgroup = false;
+        pid = ::syscall(SYS_clone, static_cast<unsigned long>(clone_flags) | SIGCHLD, nullptr, nullptr, nullptr, 0);
+    }
     if (pid < 0) return sys::fail_errno("clone init");
     if (pid == 0) init_main(icfg);
     child_sock.reset();
@@ -226,11 +254,14 @@ sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts, Spec sp
             MD_TRY_CTX(write_id_map(static_cast<pid_t>(pid), "gid_map", lx.gid_mappings), "linux.gidMappings");
         }
         if (icfg.early_continue) MD_TRY(sync_send(parent_sock.get(), SyncType::continue_, pid));
-        // Limits first, then join: on v1 the device rules are written as "deny all" then the
-        // allows, and init, already making /dev nodes (early continue), must never be inside
-        // the cgroup during that window. (cpuset, too, must be set before a task joins on v1.)
-        MD_TRY_CTX(mgr->set(res), "linux.resources");
-        MD_TRY_CTX(mgr->add_process(static_cast<pid_t>(pid)), "join cgroup \"" + cg_path + "\"");
+        if (!icfg.self_join) {
+            // Limits first, then join: on v1 the device rules are written as "deny all" then
+            // the allows, and init, already making /dev nodes (early continue), must never be
+            // inside the cgroup during that window. (cpuset, too, must be set before a task
+            // joins on v1.)
+            MD_TRY_CTX(mgr->set(res), "linux.resources");
+            MD_TRY_CTX(mgr->add_process(static_cast<pid_t>(pid)), "join cgroup \"" + cg_path + "\"");
+        }
         MD_TRY(sync_send(parent_sock.get(), icfg.early_continue ? SyncType::cgroup_ready : SyncType::continue_, pid));
         return {};
     };

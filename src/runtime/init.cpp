@@ -169,6 +169,12 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     const Process& proc = *spec.process;
     auto cont = MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::continue_));
     host_pid = static_cast<pid_t>(cont.value);
+    if (cfg.self_join) {
+        MD_TRY_CTX(cfg.cgroup->join_self_v1(), "join cgroup \"" + cfg.cgroup_path + "\"");
+        std::string v2 = cfg.cgroup->clone_into_dir();
+        if (!cfg.cloned_into_cgroup && !v2.empty())
+            MD_TRY_CTX(sys::write_existing(v2 + "/cgroup.procs", "0"), "join cgroup \"" + cfg.cgroup_path + "\"");
+    }
     if (cfg.new_user_ns) {
         // Become the container's root now that the parent has written the id maps.
         if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0) return sys::fail_errno("become root in user namespace");

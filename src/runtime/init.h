@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "cgroups/manager.h"
 #include "runtime/seccomp.h"
 #include "runtime/spec.h"
 #include "sys/error.h"
@@ -29,6 +30,9 @@ struct InitConfig {
     // The parent sends CONTINUE before it joins the cgroup and CGROUP_READY after: init mounts
     // the rootfs meanwhile (see sync.h). False when a new cgroup namespace needs the cgroup first.
     bool early_continue = false;
+    bool self_join = false;           // init joins its cgroup itself (create.cpp explains)
+    bool cloned_into_cgroup = false;  // clone3 put init in the cgroup2 part already
+    cgroups::Manager* cgroup = nullptr;
     const SeccompFilter* seccomp = nullptr;
     unsigned preserve_fds = 0;
     int stdio[3] = {-1, -1, -1};  // dup2'd onto 0, 1, 2 first when >= 0

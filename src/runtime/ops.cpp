@@ -66,6 +66,20 @@ sys::Result<void> destroy(const Context& ctx, const ContainerState& st) {
 
 }  // namespace
 
+// Until /proc/PID/exe stops being this program (init has execve'd), the process is gone, or
+// 10 s passed.
+static void wait_for_exec(pid_t pid, uint64_t pid_start) {
+    struct stat self;
+    if (::stat("/proc/self/exe", &self) < 0) return;
+    std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+    for (int i = 0; i < 10000; ++i) {
+        struct stat st;
+        if (::stat(exe.c_str(), &st) < 0 || st.st_ino != self.st_ino || st.st_dev != self.st_dev) return;
+        if (!sys::process_alive(pid, pid_start)) return;
+        ::usleep(1000);
+    }
+}
+
 sys::Result<void> start(const Context& ctx, const std::string& id) {
     auto st = MD_TRY(load_state(ctx, id));
     auto lock = MD_TRY(lock_container(ctx, id));
@@ -82,6 +96,9 @@ sys::Result<void> start(const Context& ctx, const std::string& id) {
     fd->reset();
     ::unlink(fifo.c_str());
     if (auto hooks = recorded_hooks(ctx, st, "poststart"); hooks && !hooks->empty()) {
+        // poststart runs after the user process is executed (and after startContainer, which
+        // init runs once it has the byte): wait, bounded, until init's image is no longer ours.
+        wait_for_exec(st.pid, st.pid_start);
         // runtime-spec: a failed poststart hook is a warning; the lifecycle goes on.
         if (auto r = run_hooks(*hooks, "poststart", oci_state_json(st, Status::running, false)); !r)
             ctx.log.warn(r.error().message());

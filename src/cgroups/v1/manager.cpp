@@ -127,6 +127,15 @@ sys::Result<void> ManagerV1::add_process(pid_t pid) {
     return {};
 }
 
+std::string ManagerV1::clone_into_dir() const { return unified_present() ? controller_path("unified") : ""; }
+
+sys::Result<void> ManagerV1::join_self_v1() {
+    MD_TRY(check_path());
+    for (const auto& c : controllers())
+        if (present(c)) MD_TRY(write_knob(controller_path(c) + "/tasks", "0"));
+    return {};
+}
+
 sys::Result<void> ManagerV1::freeze(FreezerState state) {
     MD_TRY(check_path());
     MD_TRY(require("freezer", state == FreezerState::frozen ? "freeze" : "thaw"));

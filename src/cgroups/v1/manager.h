@@ -18,6 +18,8 @@ class ManagerV1 final : public Manager {
     sys::Result<void> apply() override;
     sys::Result<void> set(const Resources& r) override;
     sys::Result<void> add_process(pid_t pid) override;
+    std::string clone_into_dir() const override;
+    sys::Result<void> join_self_v1() override;
     sys::Result<void> freeze(FreezerState state) override;
     sys::Result<FreezerState> freezer_state() const override;
     sys::Result<std::vector<pid_t>> pids() const override;

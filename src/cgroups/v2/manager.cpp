@@ -104,6 +104,10 @@ sys::Result<void> ManagerV2::add_process(pid_t pid) {
     return write_knob(dir() + "/cgroup.procs", std::to_string(pid));
 }
 
+std::string ManagerV2::clone_into_dir() const { return dir(); }
+
+sys::Result<void> ManagerV2::join_self_v1() { return {}; }  // no v1 hierarchy
+
 sys::Result<void> ManagerV2::freeze(FreezerState state) {
     MD_TRY(check_path());
     const std::string knob = dir() + "/cgroup.freeze";

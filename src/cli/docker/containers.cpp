@@ -462,7 +462,7 @@ void register_containers(CLI::App& app, Globals& g) {
     auto* stats = app.add_subcommand("stats", "resource usage of containers (--no-stream: once)");
     stats->add_option("CONTAINER", *stats_refs);
     stats->add_flag("--no-stream", *stats_no_stream, "print one sample and exit (the only mode)");
-    stats->callback([&g, stats_refs] {
+    stats->callback([&g, stats_refs, stats_no_stream] {  // (the captures keep the flags' storage alive)
         g.action = [stats_refs](engine::Context& ctx) -> sys::Result<int> {
             std::vector<std::string> refs = *stats_refs;
             if (refs.empty())
@@ -547,7 +547,7 @@ void register_containers(CLI::App& app, Globals& g) {
     auto* prune = container->add_subcommand("prune", "remove all stopped containers");
     auto prune_force = std::make_shared<bool>(false);
     prune->add_flag("-f,--force", *prune_force, "do not prompt for confirmation");
-    prune->callback([&g] {
+    prune->callback([&g, prune_force] {  // (the capture keeps the flag's storage alive)
         g.action = [](engine::Context& ctx) -> sys::Result<int> {
             auto ids = MD_TRY(ec::prune(ctx));
             println("Deleted Containers:");

@@ -207,7 +207,15 @@ sys::Result<std::string> build_config(const Context& ctx, const Container& c) {
     // Capabilities: Docker's default set, then --cap-add / --cap-drop; --privileged: all.
     std::vector<std::string> caps;
     if (c.host.privileged || std::count(c.host.cap_add.begin(), c.host.cap_add.end(), "ALL")) {
-        for (int i = 0; i <= runtime::last_capability(); ++i) caps.push_back(runtime::capability_name(i));
+        // Every capability we hold ourselves (as docker gives the daemon's): a VM or an outer
+        // container may not grant all of them, and a cap we lack cannot be given.
+        uint64_t held = ~0ULL;
+        if (auto status = sys::read_file("/proc/self/status")) {
+            size_t at = status->find("CapPrm:");
+            if (at != std::string::npos) held = std::strtoull(status->c_str() + at + 7, nullptr, 16);
+        }
+        for (int i = 0; i <= runtime::last_capability(); ++i)
+            if (held & (1ULL << i)) caps.push_back(runtime::capability_name(i));
     } else {
         caps = runtime::default_capabilities();
         for (const auto& a : c.host.cap_add)

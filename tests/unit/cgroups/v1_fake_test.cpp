@@ -235,6 +235,19 @@ TEST_F(V1Fake, ApplyCreatesEveryPresentHierarchyAndCopiesCpuset) {
     ASSERT_TRUE(m->apply()) << "apply is idempotent";
 }
 
+TEST_F(V1Fake, JoinSelfWritesZeroIntoEveryTasksFile) {
+    for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"})
+        fs_.file(std::string(c) + "/ctr/tasks");
+    ASSERT_TRUE(mgr_->join_self_v1());
+    // "0" into tasks moves the calling thread only: the kernel skips the threadgroup lock.
+    for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"}) {
+        EXPECT_EQ(fs_.read(std::string(c) + "/ctr/tasks"), "0") << c;
+        EXPECT_EQ(fs_.read(std::string(c) + "/ctr/cgroup.procs"), "") << c;
+    }
+    // No unified mount in this fake: nothing to clone into.
+    EXPECT_EQ(mgr_->clone_into_dir(), "");
+}
+
 TEST_F(V1Fake, AddProcessPidsFreezeStatsDestroy) {
     ASSERT_TRUE(mgr_->add_process(4242));
     for (const char* c :

@@ -32,6 +32,11 @@ class V2Fake : public ::testing::Test {
     std::unique_ptr<Manager> mgr_;
 };
 
+TEST_F(V2Fake, CloneIntoTheCgroupDirNoV1Join) {
+    EXPECT_EQ(mgr_->clone_into_dir(), fs_.root() + "/ctr");
+    EXPECT_TRUE(mgr_->join_self_v1());
+}
+
 TEST_F(V2Fake, Memory) {
     Resources r;
     r.memory = MemoryResources{.limit = 104857600, .reservation = 52428800, .swap = 314572800};

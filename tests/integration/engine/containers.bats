@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# Container commands beyond run: start/restart, inspect, top, stats, wait, rename, pause,
+# logs -f/--since, exec flags, export, container prune, rmi of an image in use, volumes.
+
+load engine_helpers
+bats_require_minimum_version 1.5.0
+
+setup() { engine_setup; }
+teardown() { engine_teardown; }
+
+@test "start of a stopped container runs it again; restart; wait gives the exit code" {
+	run -3 md run --name again busybox sh -c 'echo run; exit 3'
+	[[ "$(field again .State.ExitCode)" == "3" ]]
+	md start again
+	run md wait again
+	[[ "$output" == "3" ]]
+	[[ $(md logs again | grep -c run) -eq 2 ]]
+	md run -d --name rs busybox sleep 60
+	pid1="$(field rs .State.Pid)"
+	md restart -t 1 rs
+	wait_for status_is rs running
+	[[ "$(field rs .State.Pid)" != "$pid1" ]]
+}
+
+@test "inspect: State, Config, Mounts; top; stats --no-stream" {
+	md run -d --name insp -e X=1 -v "$BATS_TEST_TMPDIR/h:/h" busybox sleep 60
+	run md inspect insp
+	assert_success
+	echo "$output" | jq -e '.[0].State.Status == "running" and .[0].State.Pid > 0 and .[0].Config.Env != null
+		and .[0].Mounts[0].Destination == "/h" and .[0].Name == "/insp"' >/dev/null
+	run md top insp
+	assert_success
+	assert_output_contains "sleep 60"
+	run md stats --no-stream insp
+	assert_success
+	assert_output_contains insp
+	run md inspect no-such-container
+	[[ "$status" -ne 0 ]]
+	assert_output_contains no-such-container
+}
+
+@test "rename; pause and unpause; ids by unique prefix" {
+	md run -d --name old busybox sleep 60
+	id="$(field old .Id)"
+	md rename old new
+	[[ "$(field new .Name)" == "/new" ]]
+	run md inspect old
+	[[ "$status" -ne 0 ]]
+	md pause new
+	wait_for status_is new paused
+	[[ "$(cat "/sys/fs/cgroup/freezer/$CG_PARENT/$id/freezer.state")" == "FROZEN" ]]
+	md unpause "${id:0:8}"
+	wait_for status_is new running
+}
+
+@test "logs -f follows until the container exits; --since" {
+	md run -d --name lf busybox sh -c 'echo one; sleep 0.5; echo two'
+	run timeout 20 "$MYDOCKER" logs -f lf
+	assert_success
+	[[ "$output" == $'one\ntwo' ]]
+	run md logs --since 1h lf
+	[[ "$output" == $'one\ntwo' ]]
+	run md logs --since 2099-01-01T00:00:00Z lf
+	[[ -z "$output" ]]
+	run md logs --since yesterday-ish lf
+	[[ "$status" -ne 0 ]]
+}
+
+@test "exec: -e, -w, -u, -d; exit code; not running is an error" {
+	md run -d --name ex -e BASE=1 busybox sleep 60
+	run md exec -e EXTRA=2 -w /tmp ex sh -c 'echo $BASE $EXTRA $(pwd)'
+	[[ "$output" == "1 2 /tmp" ]]
+	run md exec -u 1000:1000 ex id -u
+	[[ "$output" == "1000" ]]
+	run md exec ex sh -c 'exit 5'
+	assert_status 5
+	md exec -d ex sh -c 'echo detached > /tmp/d'
+	wait_for md exec ex test -s /tmp/d
+	run -127 md exec ex no-such-command
+}
+
+@test "export writes the container's filesystem as a tar" {
+	md run --name exp busybox sh -c 'echo exported > /marker'
+	md export -o "$BATS_TEST_TMPDIR/fs.tar" exp
+	tar -xOf "$BATS_TEST_TMPDIR/fs.tar" ./marker | grep -q exported || tar -xOf "$BATS_TEST_TMPDIR/fs.tar" marker | grep -q exported
+	tar -tf "$BATS_TEST_TMPDIR/fs.tar" | grep -q 'bin/busybox'
+	! mounts_under_root
+}
+
+@test "container prune removes stopped containers only; rmi refuses an image in use" {
+	md run --name done1 busybox true
+	md run -d --name alive busybox sleep 60
+	run md container prune -f
+	assert_success
+	run md ps -a --format json
+	[[ $(echo "$output" | jq -r .Names) == "alive" ]]
+	run md rmi busybox
+	[[ "$status" -ne 0 ]]
+	md rm -f alive
+	md rmi busybox
+	run md images -q
+	[[ -z "$output" ]]
+}
+
+@test "volume create, ls, inspect, rm (refused while in use), prune" {
+	run md volume create data1
+	[[ "$output" == "data1" ]]
+	run md volume inspect data1
+	echo "$output" | jq -e '.[0].Name == "data1" and .[0].Driver == "local"' >/dev/null
+	mp="$(echo "$output" | jq -r '.[0].Mountpoint')"
+	md run -d --name user -v data1:/d busybox sh -c 'echo hi > /d/f; sleep 60'
+	wait_for test -s "$mp/f"
+	run md volume rm data1
+	[[ "$status" -ne 0 ]]
+	assert_output_contains "in use"
+	md rm -f user
+	md volume create spare
+	run md volume prune -f
+	assert_success
+	run md volume ls -q
+	[[ -z "$output" ]]
+	run md volume create 'bad name'
+	[[ "$status" -ne 0 ]]
+}

@@ -11,6 +11,7 @@
 
 #include "cli/docker/cli.h"
 #include "engine/containers/containers.h"
+#include "engine/images/format.h"
 #include "engine/logs/logs.h"
 #include "runtime/container.h"
 #include "sys/files.h"
@@ -24,27 +25,18 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-// "2026-11-23T18:00:00.123Z" -> seconds since the epoch (0 when unparsable).
-std::time_t parse_rfc3339(const std::string& s) {
-    std::tm tm{};
-    if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
-    return timegm(&tm);
-}
-
-std::string human_ago(std::time_t t) {
-    long d = static_cast<long>(std::time(nullptr) - t);
-    if (d < 1) return "Less than a second ago";
-    if (d < 60) return std::to_string(d) + " seconds ago";
-    if (d < 3600) return d / 60 == 1 ? "About a minute ago" : std::to_string(d / 60) + " minutes ago";
-    if (d < 86400) return d / 3600 == 1 ? "About an hour ago" : std::to_string(d / 3600) + " hours ago";
-    return std::to_string(d / 86400) + " days ago";
+// "3 minutes" since an RFC 3339 time, the way docker says it (the image CLI's helpers).
+std::string since(const std::string& t) {
+    auto secs = engine::images::parse_rfc3339(t);
+    if (!secs) return "N/A";
+    return engine::images::human_duration(static_cast<int64_t>(std::time(nullptr)) - *secs);
 }
 
 std::string status_text(const ec::Container& c) {
     const auto& s = c.state;
-    if (s.status == "running") return "Up " + human_ago(parse_rfc3339(s.started_at)).substr(0, human_ago(parse_rfc3339(s.started_at)).size() - 4);
-    if (s.status == "paused") return "Up (Paused)";
-    if (s.status == "exited") return "Exited (" + std::to_string(s.exit_code) + ") " + human_ago(parse_rfc3339(s.finished_at));
+    if (s.status == "running") return "Up " + since(s.started_at);
+    if (s.status == "paused") return "Up " + since(s.started_at) + " (Paused)";
+    if (s.status == "exited") return "Exited (" + std::to_string(s.exit_code) + ") " + since(s.finished_at) + " ago";
     if (s.status == "created") return "Created";
     return s.status;
 }
@@ -310,7 +302,7 @@ void register_containers(CLI::App& app, Globals& g) {
             std::vector<std::vector<std::string>> rows = {{"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
             for (const auto& c : shown)
                 rows.push_back({ps_args->no_trunc ? c.id : c.id.substr(0, 12), c.config.image, quote_command(c),
-                                human_ago(parse_rfc3339(c.created)), status_text(c), "", c.name});
+                                since(c.created) + " ago", status_text(c), "", c.name});
             print_table(rows);
             return 0;
         };

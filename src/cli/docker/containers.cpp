@@ -1,5 +1,5 @@
 // Container commands: run create start stop kill rm ps logs exec inspect wait rename top
-// pause unpause commit export container-prune, and the hidden __monitor.
+// pause unpause commit export container-prune, (the monitor and its watch stage live in engine/containers).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -545,26 +545,6 @@ void register_containers(CLI::App& app, Globals& g) {
             println("Deleted Containers:");
             for (const auto& id : ids) println(id);
             return 0;
-        };
-    });
-
-    // The monitor of a detached container (started by run -d / start; not for users).
-    struct MonitorArgs {
-        std::string id, root, run_root;
-        int fd = -1;
-    };
-    auto mon = std::make_shared<MonitorArgs>();
-    auto* monitor = app.add_subcommand("__monitor", "");
-    monitor->group("");
-    monitor->add_option("--root", mon->root)->required();
-    monitor->add_option("--run-root", mon->run_root)->required();
-    monitor->add_option("ID", mon->id)->required();
-    monitor->add_option("FD", mon->fd)->required();
-    monitor->callback([&g, mon] {
-        g.action = [mon](engine::Context& ctx) -> sys::Result<int> {
-            ctx.root = mon->root;
-            ctx.run_root = mon->run_root;
-            return ec::monitor_main(ctx, mon->id, mon->fd);
         };
     });
 }

@@ -30,21 +30,9 @@ void mydocker::cli::println(const std::string& s) {
     std::fputc('\n', stdout);
 }
 
-// `__monitor --root R --run-root RR ID FD`: the monitor of a detached container lives as long
-// as the container, so it skips the command line parser (its objects are most of a CLI
-// process's heap) and goes straight to the engine.
-int monitor_main_fast(int argc, char** argv) {
-    if (argc != 8 || std::string(argv[2]) != "--root" || std::string(argv[4]) != "--run-root") return cli::kEngineError;
-    sys::Logger logger(sys::UniqueFd(::dup(2)), sys::LogFormat::text, sys::LogLevel::warn);
-    engine::Context ctx{logger};
-    ctx.root = argv[3];
-    ctx.run_root = argv[5];
-    char exe[4096];
-    ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) ctx.exe.assign(exe, static_cast<size_t>(n));
-    return engine::containers::monitor_main(ctx, argv[6], std::atoi(argv[7]));
-}
-
+// `__watch ROOT RUN_ROOT ID PID OUT ERR`: the watch stage of a detached container's monitor
+// lives as long as the container, so it skips the command line parser (its objects are most
+// of a CLI process's heap) and goes straight to the engine.
 int watch_main_fast(char** argv) {
     sys::Logger logger(sys::UniqueFd(::dup(2)), sys::LogFormat::text, sys::LogLevel::warn);
     engine::Context ctx{logger};
@@ -56,7 +44,6 @@ int watch_main_fast(char** argv) {
 
 int main(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);
-    if (argc > 1 && std::string(argv[1]) == "__monitor") return monitor_main_fast(argc, argv);
     if (argc == 8 && std::string(argv[1]) == "__watch") return watch_main_fast(argv);
     cli::Globals g;
     CLI::App app{"mydocker: run containers from images, the docker way", "mydocker"};

@@ -91,6 +91,8 @@ std::vector<IdEntry> parse_db(const std::string& text) {
     return out;
 }
 
+}  // namespace
+
 sys::Result<std::pair<uint32_t, uint32_t>> resolve_user(const std::string& rootfs, const std::string& spec) {
     if (spec.empty()) return std::pair<uint32_t, uint32_t>{0, 0};
     std::string user = spec.substr(0, spec.find(':'));
@@ -124,8 +126,6 @@ sys::Result<std::pair<uint32_t, uint32_t>> resolve_user(const std::string& rootf
     }
     return std::pair<uint32_t, uint32_t>{uid, gid};
 }
-
-}  // namespace
 
 sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const images::Image& image) {
     Paths p = paths_of(ctx, c.id);

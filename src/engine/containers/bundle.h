@@ -27,6 +27,10 @@ sys::Result<void> unmount_rootfs(const Context& ctx, const std::string& id);
 /// (a missing host dir is created, as the tutorial does). Fills in names and sources.
 sys::Result<void> prepare_mounts(const Context& ctx, Container& c);
 
+/// "-u user[:group]" as uid and gid: numbers as they are, names from the rootfs' /etc/passwd
+/// and /etc/group (read inside the rootfs: a symlinked /etc cannot point at the host's).
+sys::Result<std::pair<uint32_t, uint32_t>> resolve_user(const std::string& rootfs, const std::string& spec);
+
 /// The runtime spec of the record (rootfs mounted: the user and workdir are resolved in it).
 sys::Result<std::string> build_config(const Context& ctx, const Container& c);
 

@@ -40,8 +40,8 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req);
 sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req);
 /// `start` of a created or exited container, detached (under a monitor).
 sys::Result<void> start(const Context& ctx, const std::string& ref);
-/// The monitor of a detached container (hidden `__monitor ID FD` command): starts it,
-/// writes "ok" or the error to FD, then logs, waits and cleans up. Returns our exit code.
+/// The monitor of a detached container, in a child forked by run -d / start: starts it,
+/// writes "ok" or the error to `ready_fd`, then re-executes into the watch stage.
 int monitor_main(const Context& ctx, const std::string& id, int ready_fd);
 /// The monitor's second stage (hidden `__watch ROOT RUN_ROOT ID PID OUT ERR`): log the
 /// container's output from fds OUT / ERR (-1: none) until PID, our child, exits; clean up.

@@ -24,10 +24,9 @@ sys::Result<int> exec(const Context& ctx, const std::string& ref, const ExecRequ
     if (o.cwd[0] != '/') return sys::fail_invalid("-w, --workdir: \"" + o.cwd + "\" must be an absolute path");
     std::string user = req.user.empty() ? c.config.user : req.user;
     if (!user.empty()) {
-        // Numeric ids go straight through; names are resolved like at run (in the container's /etc).
-        bool numeric = user.find_first_not_of("0123456789:") == std::string::npos;
-        if (!numeric) return sys::fail_invalid("-u, --user: exec takes a numeric uid[:gid] (\"" + user + "\")");
-        o.user = user;
+        // Names are resolved as at run, in the container's own /etc (its rootfs is mounted).
+        auto [uid, gid] = MD_TRY(resolve_user(paths_of(ctx, c.id).rootfs, user));
+        o.user = std::to_string(uid) + ":" + std::to_string(gid);
     }
     o.tty = req.tty;
     o.detach = req.detach;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <optional>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -259,26 +260,24 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c) {
     int rp[2];
     if (::pipe2(rp, O_CLOEXEC) < 0) return sys::fail_errno("pipe");
     sys::UniqueFd ready_r(rp[0]), ready_w(rp[1]);
+    std::fflush(nullptr);  // the child must not inherit unwritten output
     pid_t pid = ::fork();
     if (pid < 0) return sys::fail_errno("fork monitor");
     if (pid == 0) {
-        // The monitor: its own session, no terminal, detached from our stdio. It re-executes
-        // the binary so it starts from a small, clean address space (PSS per container).
+        // The monitor: its own session, no terminal, detached from our stdio. It starts the
+        // container from this copy of our memory, then re-executes into the small watch stage.
         ::setsid();
         int devnull = ::open("/dev/null", O_RDWR);
         for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
-        // The ready pipe becomes fd 3 (dup2 clears CLOEXEC, so it survives the exec) and every
-        // other inherited fd goes: the monitor outlives us, and must not keep a caller's pipe
-        // (a shell's `$(...)`, bats' fd 3) open until the container exits.
+        // The ready pipe becomes fd 3 and every other inherited fd goes: the monitor outlives
+        // us, and must not keep a caller's pipe (a shell's `$(...)`, bats' fd 3) open until the
+        // container exits. Our logger's fd goes too: the monitor gets its own, on /dev/null.
         if (ready_w.get() != 3) ::dup2(ready_w.get(), 3);
-        else ::fcntl(3, F_SETFD, 0);
+        ::fcntl(3, F_SETFD, FD_CLOEXEC);
         ::close_range(4, ~0U, 0);
-        std::string fds = "3";
-        std::string root = ctx.root, run_root = ctx.run_root;
-        const char* argv[] = {ctx.exe.c_str(), "__monitor", "--root", root.c_str(), "--run-root", run_root.c_str(),
-                              c.id.c_str(), fds.c_str(), nullptr};
-        ::execv(ctx.exe.c_str(), const_cast<char* const*>(argv));
-        ::_exit(127);
+        sys::Logger logger(sys::UniqueFd(::dup(2)), sys::LogFormat::text, sys::LogLevel::warn);
+        Context mctx{logger, ctx.root, ctx.run_root, ctx.cgroup_root, ctx.exe};
+        ::_exit(monitor_main(mctx, c.id, 3));
     }
     ready_w.reset();
     std::string msg;

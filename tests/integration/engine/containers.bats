@@ -72,6 +72,8 @@ teardown() { engine_teardown; }
 	[[ "$output" == "1 2 /tmp" ]]
 	run md exec -u 1000:1000 ex id -u
 	[[ "$output" == "1000" ]]
+	run md exec -u nobody ex id -u
+	[[ "$output" == "65534" ]]
 	run md exec ex sh -c 'exit 5'
 	assert_status 5
 	md exec -d ex sh -c 'echo detached > /tmp/d'

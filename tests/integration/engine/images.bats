@@ -20,9 +20,13 @@ MYDOCKER="${MYDOCKER:-$BUILD/mydocker}"
 export MYDOCKER_RUNC="${MYDOCKER_RUNC:-$BUILD/mydocker-runc}"
 BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-180}"
 
-# md ARGS...: mydocker with this test's root.
+# md ARGS...: mydocker with this test's root; containers in the file's cgroup parent, which
+# clients_teardown_tmp removes.
 md() {
-	MYDOCKER_ROOT="$ROOT" "$MYDOCKER" "$@"
+	case "${1:-}" in
+	run | create) MYDOCKER_ROOT="$ROOT" "$MYDOCKER" "$1" --cgroup-parent "$CLIENTS_CGROUP" "${@:2}" ;;
+	*) MYDOCKER_ROOT="$ROOT" "$MYDOCKER" "$@" ;;
+	esac
 }
 
 # pm ARGS...: podman confined to $CLIENTS_TMP.

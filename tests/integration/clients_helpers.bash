@@ -244,3 +244,23 @@ clients_teardown_tmp() {
 	fi
 	return $status
 }
+
+# --- podman -----------------------------------------------------------------------------------
+
+# pm ARGS...: podman confined to $CLIENTS_TMP (its config files and $PODMAN_DRIVER are the
+# caller's setup_file's), driving $RUNTIME.
+pm() {
+	CONTAINERS_CONF="$CLIENTS_TMP/containers.conf" \
+		CONTAINERS_STORAGE_CONF="$CLIENTS_TMP/storage.conf" \
+		TMPDIR="$CLIENTS_TMP/tmp" \
+		podman \
+		--root "$CLIENTS_TMP/storage" \
+		--runroot "$CLIENTS_TMP/runroot" \
+		--tmpdir "$CLIENTS_TMP/libpod" \
+		--network-config-dir "$CLIENTS_TMP/net" \
+		--runtime "$RUNTIME" \
+		--cgroup-manager cgroupfs \
+		--events-backend file \
+		--storage-driver "$PODMAN_DRIVER" \
+		"$@"
+}

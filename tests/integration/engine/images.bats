@@ -29,22 +29,6 @@ md() {
 	esac
 }
 
-# pm ARGS...: podman confined to $CLIENTS_TMP.
-pm() {
-	CONTAINERS_CONF="$CLIENTS_TMP/containers.conf" \
-		CONTAINERS_STORAGE_CONF="$CLIENTS_TMP/storage.conf" \
-		TMPDIR="$CLIENTS_TMP/tmp" \
-		podman \
-		--root "$CLIENTS_TMP/storage" \
-		--runroot "$CLIENTS_TMP/runroot" \
-		--tmpdir "$CLIENTS_TMP/libpod" \
-		--network-config-dir "$CLIENTS_TMP/net" \
-		--runtime "$RUNTIME" \
-		--cgroup-manager cgroupfs \
-		--events-backend file \
-		--storage-driver "$PODMAN_DRIVER" \
-		"$@"
-}
 
 pm_run() {
 	pm run --rm --network none --cgroup-parent "/$CLIENTS_CGROUP" "$@"

@@ -42,20 +42,8 @@ case "$1" in -h | --help) usage ;; esac
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-abspath() {
-	local p="$1"
-	if [[ "$p" != */* ]]; then
-		p="$(command -v "$p")" || return 1
-	fi
-	[[ "$p" == /* ]] || p="$PWD/$p"
-	[ -f "$p" ] && [ -x "$p" ] || return 1
-	echo "$p"
-}
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 # find_bin NAME OVERRIDE: OVERRIDE if set, else NAME next to mydocker, else NAME on PATH.
 find_bin() {

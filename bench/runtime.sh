@@ -31,20 +31,8 @@ case "$1" in -h | --help) usage ;; esac
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-abspath() {
-	local p="$1"
-	if [[ "$p" != */* ]]; then
-		p="$(command -v "$p")" || return 1
-	fi
-	[[ "$p" == /* ]] || p="$PWD/$p"
-	[ -f "$p" ] && [ -x "$p" ] || return 1
-	echo "$p"
-}
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 # --- stage 1: on the host, check and re-execute in a private mount namespace -------------
 

@@ -34,7 +34,12 @@ Paths paths_of(const Context& ctx, const std::string& id) {
 
 namespace {
 
+// One statx(2) (STATX_ATTR_MOUNT_ROOT, Linux 5.8); older kernels: a device change against
+// the parent, else mountinfo (a bind mount of the same filesystem).
 bool is_mountpoint(const std::string& path) {
+    struct statx sx;
+    if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) < 0) return false;
+    if (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
     struct stat a, b;
     if (::stat(path.c_str(), &a) < 0) return false;
     std::string parent = path + "/..";
@@ -161,6 +166,8 @@ sys::Result<void> unmount_rootfs(const Context& ctx, const std::string& id) {
 sys::Result<void> prepare_mounts(const Context& ctx, Container& c) {
     volumes::Store vols(ctx);
     for (auto& m : c.mounts) {
+        // Resolved at create: a later start finds them in place.
+        if (!m.source.empty() && sys::path_exists(m.source)) continue;
         if (m.type == "volume") {
             auto v = MD_TRY(m.name.empty() ? vols.create("") : vols.get_or_create(m.name));
             m.name = v.name;

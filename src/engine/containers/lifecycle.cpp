@@ -45,12 +45,14 @@ bool runtime_has(const Context& ctx, const std::string& id) {
 }
 
 // Bring up a created/exited container: overlay, volumes, config.json, runtime create+start.
+// `known` is the container's image when the caller resolved it already (run), else null.
 // On error everything this call set up is undone; the record is left as it was.
-sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& lio) {
+sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& lio, const images::Image* known) {
     sys::CleanupStack undo;
     Paths p = paths_of(ctx, c.id);
-    images::Store images(ctx);
-    auto image = MD_TRY(images.resolve(c.image_id));
+    images::Image resolved;
+    if (!known) resolved = MD_TRY(images::Store(ctx).resolve(c.image_id));
+    const images::Image& image = known ? *known : resolved;
     if (runtime_has(ctx, c.id)) {
         // A leftover of a crashed monitor: the runtime state of a container that is not running.
         (void)runtime::remove(ctx.runtime(), c.id, true);
@@ -87,6 +89,7 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
 }
 
 void remove_everything(const Context& ctx, const Container& c, bool volumes);
+void delete_record(const Context& ctx, const Container& c, bool volumes);
 
 // After the process exited: OOM flag, runtime state and cgroup, overlay; record "exited".
 void finish(const Context& ctx, const std::string& id, int wait_status) {
@@ -106,16 +109,22 @@ void finish(const Context& ctx, const std::string& id, int wait_status) {
     c->state.monitor_pid = 0;
     c->state.finished_at = sys::now_rfc3339();
     if (c->host.auto_remove) {
-        remove_everything(ctx, *c, true);
+        delete_record(ctx, *c, true);  // runtime state and overlay are gone already
         return;
     }
     (void)store.save(*c);
 }
 
 void remove_everything(const Context& ctx, const Container& c, bool volumes) {
-    Store store(ctx);
     (void)runtime::remove(ctx.runtime(), c.id, true);
     (void)unmount_rootfs(ctx, c.id);
+    delete_record(ctx, c, volumes);
+}
+
+// The container's files, name and (with `volumes`) anonymous volumes; its runtime state and
+// overlay must be gone.
+void delete_record(const Context& ctx, const Container& c, bool volumes) {
+    Store store(ctx);
     if (volumes) {
         volumes::Store vols(ctx);
         for (const auto& m : c.mounts) {
@@ -162,11 +171,21 @@ int run_exit_code(const sys::Error& e) {
     return 125;
 }
 
+namespace {
+sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, const images::Image& image);
+int monitor_main(const Context& ctx, const std::string& id, int ready_fd, const images::Image* image);
+}  // namespace
+
 sys::Result<Container> create(const Context& ctx, const RunRequest& req) {
-    images::Store images(ctx);
-    auto image = MD_TRY(images.resolve(req.image));
-    RunRequest r = req;
-    auto c = MD_TRY(prepare(r, image));
+    auto image = MD_TRY(images::Store(ctx).resolve(req.image));
+    return create_from(ctx, req, image);
+}
+
+namespace {
+
+// create() with the image resolved by the caller, who uses it again to start the container.
+sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, const images::Image& image) {
+    auto c = MD_TRY(prepare(req, image));
     Store store(ctx);
     sys::CleanupStack undo;
     if (c.name.empty()) {
@@ -192,8 +211,11 @@ sys::Result<Container> create(const Context& ctx, const RunRequest& req) {
     return c;
 }
 
+}  // namespace
+
 sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
-    auto c = MD_TRY(create(ctx, req));
+    auto image = MD_TRY(images::Store(ctx).resolve(req.image));
+    auto c = MD_TRY(create_from(ctx, req, image));
     sys::CleanupStack undo;
     undo.push([&] { remove_everything(ctx, c, true); });
     auto lock = MD_TRY(Store(ctx).lock(c.id));
@@ -223,7 +245,7 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
         lio.stdio[0] = in_r.get();
         lio.stdio[1] = out_w.get();
         lio.stdio[2] = err_w.get();
-        auto l = launch(ctx, c, lio);
+        auto l = launch(ctx, c, lio, &image);
         if (!l) return sys::fail(std::move(l.error()));
         lock = sys::FileLock();  // others may stop / inspect it now
         undo.commit();
@@ -244,7 +266,7 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
         return sys::exit_code_of(*status);
     }
     // -t: the runtime makes the pty; the foreground helper copies it in raw mode.
-    auto l = launch(ctx, c, lio);
+    auto l = launch(ctx, c, lio, &image);
     if (!l) return sys::fail(std::move(l.error()));
     lock = sys::FileLock();
     undo.commit();
@@ -255,7 +277,9 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
     return code;
 }
 
-sys::Result<void> start_with_monitor(const Context& ctx, Container& c) {
+// Fork the monitor, which starts the container (`image`: already resolved, or null) and
+// reports "ok" or the error over a pipe.
+sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const images::Image* image) {
     if (ctx.exe.empty()) return sys::fail_invalid("cannot find our own executable to start a monitor");
     int rp[2];
     if (::pipe2(rp, O_CLOEXEC) < 0) return sys::fail_errno("pipe");
@@ -277,7 +301,7 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c) {
         ::close_range(4, ~0U, 0);
         sys::Logger logger(sys::UniqueFd(::dup(2)), sys::LogFormat::text, sys::LogLevel::warn);
         Context mctx{logger, ctx.root, ctx.run_root, ctx.cgroup_root, ctx.exe};
-        ::_exit(monitor_main(mctx, c.id, 3));
+        ::_exit(monitor_main(mctx, c.id, 3, image));
     }
     ready_w.reset();
     std::string msg;
@@ -300,7 +324,9 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c) {
     return sys::fail(sys::Error(sys::ErrorCode::system, msg, err));
 }
 
-int monitor_main(const Context& ctx, const std::string& id, int ready_fd) {
+namespace {
+
+int monitor_main(const Context& ctx, const std::string& id, int ready_fd, const images::Image* image) {
     ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
     auto report = [&](const std::string& m) {
         (void)sys::write_all(ready_fd, m);
@@ -355,7 +381,7 @@ int monitor_main(const Context& ctx, const std::string& id, int ready_fd) {
     }
     c->state.monitor_pid = ::getpid();
     bool tty = c->config.tty;
-    auto l = launch(ctx, *c, lio);
+    auto l = launch(ctx, *c, lio, image);
     c.reset();  // nothing of the record is needed until the exit: its memory goes back
     if (!l) {
         const auto& e = l.error();
@@ -384,6 +410,8 @@ int monitor_main(const Context& ctx, const std::string& id, int ready_fd) {
     return watch_main(ctx, id, l->pid, out, err);
 }
 
+}  // namespace
+
 int watch_main(const Context& ctx, const std::string& id, pid_t pid, int out, int err) {
     for (int fd : {out, err})
         if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -401,8 +429,9 @@ int watch_main(const Context& ctx, const std::string& id, pid_t pid, int out, in
 }
 
 sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req) {
-    auto c = MD_TRY(create(ctx, req));
-    if (auto r = start_with_monitor(ctx, c); !r) {
+    auto image = MD_TRY(images::Store(ctx).resolve(req.image));
+    auto c = MD_TRY(create_from(ctx, req, image));
+    if (auto r = start_with_monitor(ctx, c, &image); !r) {
         if (auto fresh = Store(ctx).load(c.id)) c = *fresh;
         remove_everything(ctx, c, true);
         return sys::fail(std::move(r.error()));
@@ -413,7 +442,7 @@ sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req)
 sys::Result<void> start(const Context& ctx, const std::string& ref) {
     auto c = MD_TRY(load_ref(ctx, ref));
     if (c.state.status == "running" || c.state.status == "paused") return {};  // docker: no-op
-    return start_with_monitor(ctx, c);
+    return start_with_monitor(ctx, c, nullptr);
 }
 
 sys::Result<void> kill(const Context& ctx, const std::string& ref, int sig) {

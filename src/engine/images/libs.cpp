@@ -1,6 +1,6 @@
 #include "engine/images/libs.h"
 
-#include <dlfcn.h>
+#include "sys/dynlib.h"
 
 namespace mydocker::engine::images {
 
@@ -14,15 +14,7 @@ struct Loaded {
 };
 
 sys::Result<void*> symbol(void* handle, const char* soname, const char* name) {
-    ::dlerror();
-    void* p = ::dlsym(handle, name);
-    if (!p) {
-        const char* why = ::dlerror();
-        return sys::fail(sys::Error(sys::ErrorCode::not_found,
-                                    std::string(soname) + ": symbol \"" + name + "\" not found" +
-                                        (why ? std::string(" (") + why + ")" : "")));
-    }
-    return p;
+    return sys::library_symbol(handle, soname, name);
 }
 
 sys::Result<void> load_archive(LibArchive& la) {
@@ -54,14 +46,7 @@ sys::Result<void> load_crypto(LibCrypto& lc) {
 }  // namespace
 
 sys::Result<void*> open_library(const std::string& soname, const std::string& package) {
-    // RTLD_LOCAL: the symbols stay out of the global namespace, so nothing else binds to them
-    // by accident; the handle is kept for the life of the process.
-    void* h = ::dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        return sys::fail(
-            sys::Error(sys::ErrorCode::not_found, soname + " not found: install " + package));
-    }
-    return h;
+    return sys::open_library(soname, package);
 }
 
 sys::Result<const LibArchive*> libarchive() {

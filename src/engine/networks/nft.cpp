@@ -1,0 +1,99 @@
+#include "engine/networks/nft.h"
+
+#include <cstdio>
+
+#include "sys/dynlib.h"
+
+namespace mydocker::engine::networks {
+
+std::string render_table(const std::string& table, const std::vector<NatNetwork>& networks,
+                         const std::vector<PortRule>& ports) {
+    // "add" then "delete" then the new table: one transaction that works whether the table
+    // exists or not, and never shows a half-built table.
+    std::string s = "add table inet " + table + "\ndelete table inet " + table + "\n";
+    if (networks.empty() && ports.empty()) return s;
+    s += "table inet " + table + " {\n";
+    if (!networks.empty()) {
+        s += "\tset bridges {\n\t\ttype ifname\n\t\telements = { ";
+        for (size_t i = 0; i < networks.size(); ++i) s += (i ? ", \"" : "\"") + networks[i].bridge + "\"";
+        s += " }\n\t}\n\n";
+    }
+    std::string dnat;
+    {
+        std::string& r = dnat;
+        for (const auto& p : ports) {
+            std::string match = (p.host_ip.empty() || p.host_ip == "0.0.0.0") ? "fib daddr type local"
+                                                                               : "ip daddr " + p.host_ip;
+            r += "\t\tmeta nfproto ipv4 " + match + " " + p.proto + " dport " + std::to_string(p.host_port) +
+                 " dnat ip to " + p.container_ip.str() + ":" + std::to_string(p.container_port) + "\n";
+        }
+    }
+    s += "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n" + dnat + "\t}\n\n";
+    s += "\tchain output {\n\t\ttype nat hook output priority dstnat; policy accept;\n" + dnat + "\t}\n\n";
+    s += "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n";
+    for (const auto& n : networks) {
+        std::string br = "\"" + n.bridge + "\"";
+        s += "\t\tip saddr " + n.subnet.str() + " oifname != " + br + " masquerade\n";
+        s += "\t\toifname " + br + " ct status dnat ip saddr { 127.0.0.0/8, " + n.subnet.str() + " } masquerade\n";
+    }
+    s += "\t}\n\n";
+    s += "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n";
+    for (const auto& n : networks) {
+        std::string br = "\"" + n.bridge + "\"";
+        s += "\t\tiifname " + br + " oifname != " + br + " oifname @bridges drop\n";
+    }
+    s += "\t}\n}\n";
+    return s;
+}
+
+namespace {
+
+struct LibNftables {
+    void* (*ctx_new)(uint32_t) = nullptr;
+    void (*ctx_free)(void*) = nullptr;
+    int (*buffer_output)(void*) = nullptr;
+    int (*buffer_error)(void*) = nullptr;
+    const char* (*get_error_buffer)(void*) = nullptr;
+    int (*run_cmd_from_buffer)(void*, const char*) = nullptr;
+};
+
+sys::Result<const LibNftables*> libnftables() {
+    static sys::Result<LibNftables> loaded = []() -> sys::Result<LibNftables> {
+        const char* so = "libnftables.so.1";
+        void* h = MD_TRY(sys::open_library(so, "libnftables1"));
+        LibNftables l;
+        auto get = [&](auto& fn, const char* name) -> sys::Result<void> {
+            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(MD_TRY(sys::library_symbol(h, so, name)));
+            return {};
+        };
+        MD_TRY(get(l.ctx_new, "nft_ctx_new"));
+        MD_TRY(get(l.ctx_free, "nft_ctx_free"));
+        MD_TRY(get(l.buffer_output, "nft_ctx_buffer_output"));
+        MD_TRY(get(l.buffer_error, "nft_ctx_buffer_error"));
+        MD_TRY(get(l.get_error_buffer, "nft_ctx_get_error_buffer"));
+        MD_TRY(get(l.run_cmd_from_buffer, "nft_run_cmd_from_buffer"));
+        return l;
+    }();
+    if (!loaded) return sys::fail(loaded.error());
+    return &*loaded;
+}
+
+}  // namespace
+
+sys::Result<void> run_nft(const std::string& script) {
+    const auto* nft = MD_TRY(libnftables());
+    void* ctx = nft->ctx_new(0 /* NFT_CTX_DEFAULT */);
+    if (!ctx) return sys::fail_invalid("nftables: cannot create a context");
+    nft->buffer_output(ctx);
+    nft->buffer_error(ctx);
+    int rc = nft->run_cmd_from_buffer(ctx, script.c_str());
+    std::string err = rc != 0 && nft->get_error_buffer(ctx) ? nft->get_error_buffer(ctx) : "";
+    nft->ctx_free(ctx);
+    if (rc != 0) {
+        while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+        return sys::fail(sys::Error(sys::ErrorCode::system, "nftables: " + (err.empty() ? "the rules were refused" : err), 0));
+    }
+    return {};
+}
+
+}  // namespace mydocker::engine::networks

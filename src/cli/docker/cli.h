@@ -22,6 +22,7 @@ inline constexpr int kEngineError = 125;
 struct Globals {
     std::string root;      // --root, else $MYDOCKER_ROOT, else /var/lib/mydocker
     std::string log_level; // --log-level
+    std::string bip;       // --bip, else $MYDOCKER_BIP: the default bridge's address at first use
     bool debug = false;
     std::unique_ptr<sys::Logger> logger;
     /// Set by the chosen subcommand: runs after parsing, returns the exit code.
@@ -34,5 +35,6 @@ void println(const std::string& s);
 void register_containers(CLI::App& app, Globals& g);  // run create start stop kill rm ps ...
 void register_images(CLI::App& app, Globals& g);      // images rmi tag import save load
 void register_volumes(CLI::App& app, Globals& g);     // volume create/ls/inspect/rm/prune
+void register_networks(CLI::App& app, Globals& g);    // network create/ls/inspect/rm/prune/connect/disconnect, port
 
 }  // namespace mydocker::cli

@@ -48,6 +48,17 @@ std::string quote_command(const ec::Container& c) {
     return "\"" + cmd + "\"";
 }
 
+// "0.0.0.0:8080->80/tcp, 127.0.0.1:53->53/udp": ps's PORTS.
+std::string ports_text(const ec::Container& c) {
+    std::string out;
+    for (const auto& p : c.network.ports) {
+        if (!out.empty()) out += ", ";
+        out += (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port) + "->" +
+               std::to_string(p.container_port) + "/" + p.proto;
+    }
+    return out;
+}
+
 std::string pad(std::string s, size_t w) {
     size_t len = 0;
     for (unsigned char ch : s) len += (ch & 0xC0) != 0x80;
@@ -105,7 +116,13 @@ void add_run_flags(CLI::App* cmd, ec::RunRequest& r, std::string& entrypoint, bo
     cmd->add_option("--cap-drop", r.cap_drop, "drop Linux capabilities")->allow_extra_args(false);
     cmd->add_option("--ulimit", r.ulimits, "ulimit options (nofile=1024:2048)")->allow_extra_args(false);
     cmd->add_option("-l,--label", r.labels, "set metadata on a container")->allow_extra_args(false);
-    cmd->add_option("--network,--net", r.network, "network: none or host");
+    cmd->add_option("--network,--net", r.network, "network: bridge (default), none, host, container:NAME, or a network's name");
+    cmd->add_option("--ip", r.ip, "IPv4 address on a user network (e.g. 172.30.100.104)");
+    cmd->add_option("-p,--publish", r.publish, "publish a port: [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|/udp]")->allow_extra_args(false);
+    cmd->add_flag("-P,--publish-all", r.publish_all, "publish every exposed port to a free host port");
+    cmd->add_option("--expose", r.expose, "expose a port: PORT[/tcp|/udp]")->allow_extra_args(false);
+    cmd->add_option("--dns", r.dns, "set a DNS server")->allow_extra_args(false);
+    cmd->add_option("--add-host", r.add_hosts, "add a host-to-IP line to /etc/hosts (HOST:IP)")->allow_extra_args(false);
     cmd->add_option("--cgroup-parent", r.cgroup_parent, "parent cgroup of the container's cgroup");
 }
 
@@ -294,7 +311,7 @@ void register_containers(CLI::App& app, Globals& g) {
                     for (const auto& a : c.args) cmd += " " + a;
                     Json j = {{"ID", ps_args->no_trunc ? c.id : c.id.substr(0, 12)}, {"Names", c.name}, {"Image", c.config.image},
                               {"Command", "\"" + cmd + "\""}, {"CreatedAt", c.created}, {"State", c.state.status},
-                              {"Status", status_text(c)}, {"Labels", c.config.labels}};
+                              {"Status", status_text(c)}, {"Ports", ports_text(c)}, {"Labels", c.config.labels}};
                     println(j.dump());
                 }
                 return 0;
@@ -302,7 +319,7 @@ void register_containers(CLI::App& app, Globals& g) {
             std::vector<std::vector<std::string>> rows = {{"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
             for (const auto& c : shown)
                 rows.push_back({ps_args->no_trunc ? c.id : c.id.substr(0, 12), c.config.image, quote_command(c),
-                                since(c.created) + " ago", status_text(c), "", c.name});
+                                since(c.created) + " ago", status_text(c), ports_text(c), c.name});
             print_table(rows);
             return 0;
         };

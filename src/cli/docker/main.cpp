@@ -55,9 +55,11 @@ int main(int argc, char** argv) {
     app.add_option("--root", g.root, "state root (default $MYDOCKER_ROOT or /var/lib/mydocker)");
     app.add_option("--log-level", g.log_level, "log level: debug, info, warn, error");
     app.add_flag("-D,--debug", g.debug, "debug logging");
+    app.add_option("--bip", g.bip, "the default bridge's address and prefix, e.g. 172.30.0.1/16 (used when it is first made)");
     cli::register_containers(app, g);
     cli::register_images(app, g);
     cli::register_volumes(app, g);
+    cli::register_networks(app, g);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -88,6 +90,10 @@ int main(int argc, char** argv) {
         ctx.root = *abs;
         ctx.run_root = sys::path_join(*abs, "run");
     }
+    if (g.bip.empty()) {
+        if (const char* env = std::getenv("MYDOCKER_BIP"); env && *env) g.bip = env;
+    }
+    ctx.default_bip = g.bip;
     char exe[4096];
     ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) ctx.exe.assign(exe, static_cast<size_t>(n));

@@ -11,11 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/containers/options.h"
+#include "engine/networks/networks.h"
 #include "engine/volumes/volumes.h"
 #include "runtime/capabilities.h"
 #include "runtime/rootfs.h"
 #include "sys/files.h"
 #include "sys/mountinfo.h"
+#include "sys/proc.h"
 
 namespace mydocker::engine::containers {
 
@@ -179,7 +181,32 @@ sys::Result<void> prepare_mounts(const Context& ctx, Container& c) {
     return {};
 }
 
-sys::Result<std::string> build_config(const Context& ctx, const Container& c) {
+sys::Result<NetworkJoin> prepare_network(const Context& ctx, const Container& c) {
+    NetworkJoin j;
+    const std::string& mode = c.host.network_mode;
+    if (mode.rfind("container:", 0) == 0) {
+        // Share X's namespace and its files: X must be running.
+        std::string ref = mode.substr(10);
+        Store store(ctx);
+        auto id = MD_TRY_CTX(store.find(ref), "--network " + mode);
+        auto other = MD_TRY(store.load(id));
+        if (other.id == c.id) return sys::fail_invalid("--network " + mode + ": a container cannot join its own network");
+        if ((other.state.status != "running" && other.state.status != "paused") ||
+            !sys::process_alive(other.state.pid, other.state.pid_start))
+            return sys::fail(sys::Error::bad_state("--network " + mode + ": cannot join the network of container " + ref +
+                                                   ": it is not running"));
+        j.files_dir = store.container_dir(other.id);
+        j.netns_path = "/proc/" + std::to_string(other.state.pid) + "/ns/net";
+        j.hostname = other.config.hostname;
+        return j;
+    }
+    j.files_dir = paths_of(ctx, c.id).dir;
+    j.hostname = c.config.hostname;
+    MD_TRY(networks::Store(ctx).write_files(c.id, c.config.hostname, c.host.extra_hosts, c.host.dns, mode == "host"));
+    return j;
+}
+
+sys::Result<std::string> build_config(const Context& ctx, const Container& c, const NetworkJoin& net) {
     Paths p = paths_of(ctx, c.id);
     Json spec = Json::parse(runtime::default_spec_json(false));
     Json& proc = spec["process"];
@@ -198,7 +225,7 @@ sys::Result<std::string> build_config(const Context& ctx, const Container& c) {
     }
     proc["args"] = args;
     std::vector<std::string> env = c.config.env;
-    env.push_back("HOSTNAME=" + c.config.hostname);
+    env.push_back("HOSTNAME=" + net.hostname);
     if (c.config.tty) env.push_back("TERM=xterm");
     proc["env"] = env;
     auto [uid, gid] = MD_TRY(resolve_user(p.rootfs, c.config.user));
@@ -245,7 +272,7 @@ sys::Result<std::string> build_config(const Context& ctx, const Container& c) {
     proc["rlimits"] = rl;
 
     spec["root"] = {{"path", p.rootfs}, {"readonly", c.host.readonly_rootfs}};
-    spec["hostname"] = c.config.hostname;
+    spec["hostname"] = net.hostname;
 
     Json& mounts = spec["mounts"];
     for (const auto& m : c.mounts) {
@@ -267,12 +294,22 @@ sys::Result<std::string> build_config(const Context& ctx, const Container& c) {
         }
     }
 
+    // The engine's /etc/hosts, resolv.conf and hostname over the image's (docker's way:
+    // written per container, rewritten in place as peers come and go).
+    for (const char* f : {"hosts", "resolv.conf", "hostname"}) {
+        mounts.push_back({{"destination", std::string("/etc/") + f},
+                          {"type", "bind"},
+                          {"source", sys::path_join(net.files_dir, f)},
+                          {"options", {"rbind", "rprivate"}}});
+    }
+
     Json& linux = spec["linux"];
     linux["cgroupsPath"] = "/" + c.host.cgroup_parent + "/" + c.id;
-    if (c.host.network_mode == "host") {
+    if (c.host.network_mode == "host" || !net.netns_path.empty()) {
         Json ns = Json::array();
         for (const auto& n : linux["namespaces"])
             if (n["type"] != "network") ns.push_back(n);
+        if (!net.netns_path.empty()) ns.push_back({{"type", "network"}, {"path", net.netns_path}});
         linux["namespaces"] = ns;
     }
     Json res = Json::object();

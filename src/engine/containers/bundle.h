@@ -31,7 +31,16 @@ sys::Result<void> prepare_mounts(const Context& ctx, Container& c);
 /// and /etc/group (read inside the rootfs: a symlinked /etc cannot point at the host's).
 sys::Result<std::pair<uint32_t, uint32_t>> resolve_user(const std::string& rootfs, const std::string& spec);
 
+/// Where the container's network namespace and name-service files come from.
+struct NetworkJoin {
+    std::string files_dir;   // holds hosts, resolv.conf, hostname (bind-mounted over /etc's)
+    std::string netns_path;  // --network container:X: X's namespace; empty: a new one (or host)
+    std::string hostname;    // container:X takes X's
+};
+/// Write the name-service files (or find the container whose network is shared).
+sys::Result<NetworkJoin> prepare_network(const Context& ctx, const Container& c);
+
 /// The runtime spec of the record (rootfs mounted: the user and workdir are resolved in it).
-sys::Result<std::string> build_config(const Context& ctx, const Container& c);
+sys::Result<std::string> build_config(const Context& ctx, const Container& c, const NetworkJoin& net);
 
 }  // namespace mydocker::engine::containers

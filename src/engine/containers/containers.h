@@ -62,6 +62,10 @@ sys::Result<Container> inspect(const Context& ctx, const std::string& ref);
 sys::Result<std::vector<Container>> list(const Context& ctx);
 /// Host pids of the container's processes.
 sys::Result<std::vector<pid_t>> top(const Context& ctx, const std::string& ref);
+/// `network connect NETWORK CONTAINER [--ip IP]`: live when it runs, else at its next start.
+sys::Result<void> connect(const Context& ctx, const std::string& network, const std::string& ref, const std::string& ip);
+/// `network disconnect NETWORK CONTAINER`.
+sys::Result<void> disconnect(const Context& ctx, const std::string& network, const std::string& ref);
 /// Remove every stopped container; returns their ids.
 sys::Result<std::vector<std::string>> prune(const Context& ctx);
 

@@ -16,6 +16,7 @@
 #include "engine/containers/supervise.h"
 #include "engine/images/store.h"
 #include "engine/logs/logs.h"
+#include "engine/networks/networks.h"
 #include "engine/volumes/volumes.h"
 #include "runtime/container.h"
 #include "runtime/foreground.h"
@@ -44,6 +45,47 @@ bool runtime_has(const Context& ctx, const std::string& id) {
     return sys::path_exists(sys::path_join(ctx.run_root, id));
 }
 
+bool uses_networks(const Container& c) {
+    const auto& m = c.host.network_mode;
+    return m != "none" && m != "host" && m.rfind("container:", 0) != 0;
+}
+
+// The container (init `pid`, not started yet) onto its networks, or just lo up for
+// --network none; -P publishes every exposed port.
+sys::Result<void> connect_networks(const Context& ctx, Container& c, pid_t pid, uint64_t pid_start, sys::CleanupStack& undo) {
+    networks::Store nets(ctx);
+    if (c.host.network_mode == "none") return nets.loopback_up(pid);
+    if (!uses_networks(c)) return {};
+    networks::AttachRequest req;
+    req.container = c.id;
+    req.name = c.name;
+    req.hostname = c.config.hostname;
+    req.pid = pid;
+    req.pid_start = pid_start;
+    for (const auto& e : c.network.endpoints) req.endpoints.push_back({.network = e.network, .requested_ip = e.requested_ip});
+    req.ports = c.host.port_bindings;
+    if (c.host.publish_all) {
+        for (const auto& p : c.config.exposed_ports) {
+            auto b = MD_TRY(networks::parse_exposed(p));
+            bool bound = std::any_of(req.ports.begin(), req.ports.end(), [&](const networks::PortBinding& x) {
+                return x.container_port == b.container_port && x.proto == b.proto;
+            });
+            if (!bound) req.ports.push_back(b);
+        }
+    }
+    auto got = MD_TRY(nets.attach(req));
+    undo.push([&ctx, id = c.id, eps = got.endpoints] { networks::Store(ctx).detach(id, eps); });
+    c.network.endpoints = got.endpoints;
+    c.network.ports = got.ports;
+    return {};
+}
+
+// What a stopped container keeps of its networks: which ones, and the address asked for.
+void forget_network_state(Container& c) {
+    for (auto& e : c.network.endpoints) e = networks::Endpoint{.network = e.network, .requested_ip = e.requested_ip};
+    c.network.ports.clear();
+}
+
 // Bring up a created/exited container: overlay, volumes, config.json, runtime create+start.
 // `known` is the container's image when the caller resolved it already (run), else null.
 // On error everything this call set up is undone; the record is left as it was.
@@ -60,7 +102,8 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     MD_TRY(mount_rootfs(ctx, c, image));
     undo.push([&] { (void)unmount_rootfs(ctx, c.id); });
     MD_TRY(prepare_mounts(ctx, c));
-    std::string config = MD_TRY(build_config(ctx, c));
+    auto net = MD_TRY(prepare_network(ctx, c));
+    std::string config = MD_TRY(build_config(ctx, c, net));
     MD_TRY(sys::write_file_atomic(p.config, config, 0600));
     auto spec = MD_TRY(runtime::parse_spec(config, p.dir));
     runtime::CreateOptions co;
@@ -73,11 +116,13 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     pid_t pid = MD_TRY(runtime::create(rctx, co, std::move(spec), config));
     sys::UniqueFd master_fd(master);
     undo.push([&] { (void)runtime::remove(rctx, c.id, true); });
+    auto ps = sys::read_proc_stat(pid);
+    uint64_t pid_start = ps ? ps->start_time : 0;
+    MD_TRY(connect_networks(ctx, c, pid, pid_start, undo));
     MD_TRY(runtime::start(rctx, c.id));
     c.state.status = "running";
     c.state.pid = pid;
-    auto ps = sys::read_proc_stat(pid);
-    c.state.pid_start = ps ? ps->start_time : 0;
+    c.state.pid_start = pid_start;
     c.state.started_at = sys::now_rfc3339();
     c.state.finished_at = "0001-01-01T00:00:00Z";
     c.state.exit_code = 0;
@@ -102,6 +147,8 @@ void finish(const Context& ctx, const std::string& id, int wait_status) {
     if (auto r = runtime::remove(rctx, id, true); !r && r.error().code() != sys::ErrorCode::not_found)
         ctx.log.warn("delete runtime state of " + id + ": " + r.error().message());
     if (auto r = unmount_rootfs(ctx, id); !r) ctx.log.warn(r.error().message());
+    if (uses_networks(*c)) networks::Store(ctx).detach(id, c->network.endpoints);
+    forget_network_state(*c);
     c->state.status = "exited";
     c->state.exit_code = wait_status < 0 ? 255 : sys::exit_code_of(wait_status);
     c->state.pid = 0;
@@ -118,6 +165,7 @@ void finish(const Context& ctx, const std::string& id, int wait_status) {
 void remove_everything(const Context& ctx, const Container& c, bool volumes) {
     (void)runtime::remove(ctx.runtime(), c.id, true);
     (void)unmount_rootfs(ctx, c.id);
+    if (uses_networks(c)) networks::Store(ctx).detach(c.id, c.network.endpoints);
     delete_record(ctx, c, volumes);
 }
 
@@ -186,6 +234,8 @@ namespace {
 // create() with the image resolved by the caller, who uses it again to start the container.
 sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, const images::Image& image) {
     auto c = MD_TRY(prepare(req, image));
+    if (uses_networks(c) && !networks::predefined(c.host.network_mode))
+        MD_TRY_CTX(networks::Store(ctx).get(c.host.network_mode), "--network");
     Store store(ctx);
     sys::CleanupStack undo;
     if (c.name.empty()) {
@@ -300,7 +350,7 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const ima
         ::fcntl(3, F_SETFD, FD_CLOEXEC);
         ::close_range(4, ~0U, 0);
         sys::Logger logger(sys::UniqueFd(::dup(2)), sys::LogFormat::text, sys::LogLevel::warn);
-        Context mctx{logger, ctx.root, ctx.run_root, ctx.cgroup_root, ctx.exe};
+        Context mctx{logger, ctx.root, ctx.run_root, ctx.cgroup_root, ctx.exe, ctx.default_bip};
         ::_exit(monitor_main(mctx, c.id, 3, image));
     }
     ready_w.reset();
@@ -562,6 +612,59 @@ sys::Result<std::vector<std::string>> prune(const Context& ctx) {
         if (remove(ctx, c.id, false, false)) removed.push_back(c.id);
     }
     return removed;
+}
+
+sys::Result<void> connect(const Context& ctx, const std::string& net_ref, const std::string& ref, const std::string& ip) {
+    auto n = MD_TRY(networks::Store(ctx).get(net_ref));
+    Store store(ctx);
+    auto id = MD_TRY(store.find(ref));
+    auto lock = MD_TRY(store.lock(id));
+    auto c = MD_TRY(store.load(id));
+    reconcile(ctx, c);
+    if (n.driver != "bridge") return sys::fail_invalid("network " + n.name + " (driver " + n.driver + ") cannot be connected to");
+    if (!uses_networks(c))
+        return sys::fail(sys::Error::bad_state("container " + c.name + " uses the network mode " + c.host.network_mode +
+                                               ": it cannot be connected to other networks"));
+    for (const auto& e : c.network.endpoints)
+        if (e.network == n.name)
+            return sys::fail(sys::Error::exists("endpoint with name " + c.name + " already exists in network " + n.name));
+    if (!ip.empty()) {
+        if (n.name == "bridge") return sys::fail_invalid("--ip: user specified IP address is supported on user defined networks only");
+        MD_TRY_CTX(networks::parse_ipv4(ip), "--ip");
+    }
+    networks::Endpoint want{.network = n.name, .requested_ip = ip};
+    if (c.state.status == "running" || c.state.status == "paused") {
+        networks::AttachRequest req;
+        req.container = c.id;
+        req.name = c.name;
+        req.hostname = c.config.hostname;
+        req.pid = c.state.pid;
+        req.pid_start = c.state.pid_start;
+        req.endpoints = {want};
+        req.default_route = false;
+        auto got = MD_TRY(networks::Store(ctx).attach(req));
+        want = got.endpoints.at(0);
+    }
+    c.network.endpoints.push_back(want);
+    return store.save(c);
+}
+
+sys::Result<void> disconnect(const Context& ctx, const std::string& net_ref, const std::string& ref) {
+    networks::Store nets(ctx);
+    auto n = MD_TRY(nets.get(net_ref));
+    Store store(ctx);
+    auto id = MD_TRY(store.find(ref));
+    auto lock = MD_TRY(store.lock(id));
+    auto c = MD_TRY(store.load(id));
+    reconcile(ctx, c);
+    auto it = std::find_if(c.network.endpoints.begin(), c.network.endpoints.end(),
+                           [&](const networks::Endpoint& e) { return e.network == n.name; });
+    if (it == c.network.endpoints.end())
+        return sys::fail(sys::Error::not_found("container " + c.name + " is not connected to network " + n.name));
+    if ((c.state.status == "running" || c.state.status == "paused") && !it->host_veth.empty())
+        MD_TRY(nets.detach_one(c.id, *it));
+    c.network.endpoints.erase(it);
+    return store.save(c);
 }
 
 sys::Result<std::set<std::string>> images_in_use(const Context& ctx) {

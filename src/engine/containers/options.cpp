@@ -1,5 +1,7 @@
 #include "engine/containers/options.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -7,6 +9,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "engine/networks/files.h"
 #include "runtime/capabilities.h"
 #include "sys/files.h"
 #include "sys/proc.h"
@@ -161,6 +164,60 @@ sys::Result<std::string> normalize_cap(const std::string& s) {
     return up;
 }
 
+namespace {
+
+// --network, --ip, -p, -P, --expose, --dns, --add-host. Whether a named network exists is
+// checked at create, where the store is at hand.
+sys::Result<void> prepare_network(const RunRequest& req, const images::Image& image, Container& c) {
+    HostConfig& h = c.host;
+    const std::string& mode = req.network.empty() ? std::string("bridge") : req.network;
+    bool container_mode = mode.rfind("container:", 0) == 0;
+    if (container_mode && mode.size() == 10)
+        return sys::fail(flag_error("--network", mode, "expected container:NAME or container:ID"));
+    if (!container_mode && mode.find(':') != std::string::npos)
+        return sys::fail(flag_error("--network", mode, "unknown network mode (bridge, none, host, container:NAME, or a network's name)"));
+    h.network_mode = mode;
+    bool own_net = mode != "none" && mode != "host" && !container_mode;
+    if (!req.ip.empty()) {
+        if (!own_net || mode == "bridge")
+            return sys::fail(flag_error("--ip", req.ip, "user specified IP address is supported on user defined networks only"));
+        if (!networks::parse_ipv4(req.ip)) return sys::fail(flag_error("--ip", req.ip, "not an IPv4 address"));
+    }
+    if (own_net) c.network.endpoints.push_back(networks::Endpoint{.network = mode, .requested_ip = req.ip});
+    if (container_mode && !req.hostname.empty())
+        return sys::fail(flag_error("-h, --hostname", req.hostname, "conflicting options: hostname and the network mode container:"));
+    std::vector<std::string> exposed = image.config.exposed_ports;
+    auto expose = [&](const networks::PortBinding& b) {
+        std::string key = std::to_string(b.container_port) + "/" + b.proto;
+        if (std::find(exposed.begin(), exposed.end(), key) == exposed.end()) exposed.push_back(key);
+    };
+    for (const auto& e : req.expose) expose(MD_TRY_CTX(networks::parse_exposed(e), "--expose"));
+    for (const auto& p : req.publish) {
+        auto b = MD_TRY(networks::parse_publish(p));
+        expose(b);
+        h.port_bindings.push_back(b);
+    }
+    h.publish_all = req.publish_all;
+    if ((!req.publish.empty() || req.publish_all) && mode != "host" && !own_net)
+        return sys::fail(flag_error("-p, --publish", req.publish.empty() ? "-P" : req.publish[0],
+                                    "conflicting options: port publishing and the network mode " + mode));
+    if (mode == "host") h.port_bindings.clear();  // docker: published ports are discarded on the host network
+    for (const auto& d : req.dns) {
+        unsigned char buf[16];
+        if (::inet_pton(AF_INET, d.c_str(), buf) != 1 && ::inet_pton(AF_INET6, d.c_str(), buf) != 1)
+            return sys::fail(flag_error("--dns", d, "not an IP address"));
+        h.dns.push_back(d);
+    }
+    for (const auto& a : req.add_hosts) {
+        (void)MD_TRY(networks::parse_add_host(a));
+        h.extra_hosts.push_back(a);
+    }
+    c.config.exposed_ports = exposed;
+    return {};
+}
+
+}  // namespace
+
 sys::Result<Container> prepare(const RunRequest& req, const images::Image& image) {
     Container c;
     c.id = new_id();
@@ -252,9 +309,7 @@ sys::Result<Container> prepare(const RunRequest& req, const images::Image& image
     h.readonly_rootfs = req.read_only;
     h.auto_remove = req.rm;
     h.init = req.init;
-    if (req.network != "none" && req.network != "host")
-        return sys::fail(flag_error("--network", req.network, "only \"none\" and \"host\" are supported until bridge networks land"));
-    h.network_mode = req.network;
+    MD_TRY(prepare_network(req, image, c));
     if (req.cgroup_parent.empty() || req.cgroup_parent.find("..") != std::string::npos)
         return sys::fail(flag_error("--cgroup-parent", req.cgroup_parent, "must be a cgroup path without \"..\""));
     h.cgroup_parent = req.cgroup_parent;

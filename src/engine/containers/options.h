@@ -26,7 +26,12 @@ struct RunRequest {
     int64_t pids_limit = 0;
     std::string workdir, user, hostname;
     std::vector<std::string> cap_add, cap_drop, ulimits, labels;
-    std::string network = "none";
+    std::string network = "bridge";                // --network
+    std::string ip;                                // --ip (a user network's address)
+    std::vector<std::string> publish;              // -p
+    bool publish_all = false;                      // -P
+    std::vector<std::string> expose;               // --expose PORT[/PROTO]
+    std::vector<std::string> dns, add_hosts;       // --dns, --add-host
     std::string cgroup_parent = "mydocker";
     bool interactive = false, tty = false, detach = false, rm = false;
     bool read_only = false, init = false, privileged = false;

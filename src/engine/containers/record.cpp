@@ -38,6 +38,37 @@ std::map<std::string, std::string> get_map(const Json& j, const char* key) {
     return m;
 }
 
+std::string port_key(const networks::PortBinding& b) { return std::to_string(b.container_port) + "/" + b.proto; }
+
+// {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}: docker's PortBindings / Ports shape.
+Json ports_json(const std::vector<networks::PortBinding>& ports, bool bound) {
+    Json j = Json::object();
+    for (const auto& b : ports) {
+        std::string ip = b.host_ip;
+        if (bound && ip.empty()) ip = "0.0.0.0";
+        j[port_key(b)].push_back({{"HostIp", ip}, {"HostPort", b.host_port ? std::to_string(b.host_port) : ""}});
+    }
+    return j;
+}
+
+std::vector<networks::PortBinding> ports_from(const Json& j) {
+    std::vector<networks::PortBinding> out;
+    if (!j.is_object()) return out;
+    for (const auto& [key, list] : j.items()) {
+        auto base = networks::parse_exposed(key);
+        if (!base || !list.is_array()) continue;
+        for (const auto& e : list) {
+            networks::PortBinding b = *base;
+            b.host_ip = e.value("HostIp", "");
+            if (b.host_ip == "0.0.0.0") b.host_ip.clear();
+            std::string hp = e.value("HostPort", "");
+            b.host_port = hp.empty() ? 0 : static_cast<uint16_t>(std::stoul(hp));
+            out.push_back(b);
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string to_json(const Container& c, bool pretty) {
@@ -82,7 +113,11 @@ std::string to_json(const Container& c, bool pretty) {
                        {"NanoCpus", h.nano_cpus},
                        {"CpuShares", h.cpu_shares},
                        {"CpusetCpus", h.cpuset_cpus},
-                       {"PidsLimit", h.pids_limit}};
+                       {"PidsLimit", h.pids_limit},
+                       {"PortBindings", ports_json(h.port_bindings, false)},
+                       {"PublishAllPorts", h.publish_all},
+                       {"Dns", h.dns},
+                       {"ExtraHosts", h.extra_hosts}};
     Json mounts = Json::array();
     for (const auto& m : c.mounts) {
         Json mj = {{"Type", m.type}};
@@ -106,7 +141,27 @@ std::string to_json(const Container& c, bool pretty) {
                    {"Labels", string_map(cf.labels)},
                    {"Image", cf.image},
                    {"StopSignal", cf.stop_signal}};
-    j["NetworkSettings"] = Json::object();
+    Json exposed = Json::object();
+    for (const auto& p : cf.exposed_ports) exposed[p] = Json::object();
+    j["Config"]["ExposedPorts"] = exposed;
+    Json nets = Json::object();
+    for (const auto& e : c.network.endpoints) {
+        nets[e.network] = {{"IPAMConfig", e.requested_ip.empty() ? Json(nullptr) : Json{{"IPv4Address", e.requested_ip}}},
+                           {"NetworkID", e.network_id},
+                           {"Gateway", e.gateway},
+                           {"IPAddress", e.ip},
+                           {"IPPrefixLen", e.prefix},
+                           {"MacAddress", e.mac},
+                           {"InterfaceName", e.ifname},
+                           {"HostVeth", e.host_veth}};
+    }
+    const networks::Endpoint* first = c.network.endpoints.empty() ? nullptr : &c.network.endpoints[0];
+    j["NetworkSettings"] = {{"IPAddress", first ? first->ip : ""},
+                            {"IPPrefixLen", first ? first->prefix : 0},
+                            {"Gateway", first ? first->gateway : ""},
+                            {"MacAddress", first ? first->mac : ""},
+                            {"Ports", ports_json(c.network.ports, true)},
+                            {"Networks", nets}};
     return pretty ? j.dump(4) : j.dump();
 }
 
@@ -136,7 +191,7 @@ sys::Result<Container> from_json(const std::string& text) {
         c.state.error = get_or<std::string>(s, "Error", "");
         const Json& h = j.at("HostConfig");
         c.host.binds = get_or<std::vector<std::string>>(h, "Binds", {});
-        c.host.network_mode = get_or<std::string>(h, "NetworkMode", "none");
+        c.host.network_mode = get_or<std::string>(h, "NetworkMode", "bridge");
         c.host.auto_remove = get_or<bool>(h, "AutoRemove", false);
         c.host.privileged = get_or<bool>(h, "Privileged", false);
         c.host.cap_add = get_or<std::vector<std::string>>(h, "CapAdd", {});
@@ -152,6 +207,10 @@ sys::Result<Container> from_json(const std::string& text) {
         c.host.cpu_shares = get_or<uint64_t>(h, "CpuShares", 0);
         c.host.cpuset_cpus = get_or<std::string>(h, "CpusetCpus", "");
         c.host.pids_limit = get_or<int64_t>(h, "PidsLimit", 0);
+        c.host.port_bindings = ports_from(h.value("PortBindings", Json::object()));
+        c.host.publish_all = get_or<bool>(h, "PublishAllPorts", false);
+        c.host.dns = get_or<std::vector<std::string>>(h, "Dns", {});
+        c.host.extra_hosts = get_or<std::vector<std::string>>(h, "ExtraHosts", {});
         for (const auto& mj : j.value("Mounts", Json::array())) {
             MountRecord m;
             m.type = get_or<std::string>(mj, "Type", "bind");
@@ -174,6 +233,26 @@ sys::Result<Container> from_json(const std::string& text) {
         c.config.labels = get_map(cf, "Labels");
         c.config.image = get_or<std::string>(cf, "Image", "");
         c.config.stop_signal = get_or<std::string>(cf, "StopSignal", "");
+        if (auto it = cf.find("ExposedPorts"); it != cf.end() && it->is_object())
+            for (const auto& [k, v] : it->items()) c.config.exposed_ports.push_back(k);
+        if (auto ns = j.find("NetworkSettings"); ns != j.end() && ns->is_object()) {
+            c.network.ports = ports_from(ns->value("Ports", Json::object()));
+            Json nets = ns->value("Networks", Json::object());
+            for (const auto& [name, e] : nets.items()) {
+                networks::Endpoint ep;
+                ep.network = name;
+                if (auto ipam = e.find("IPAMConfig"); ipam != e.end() && ipam->is_object())
+                    ep.requested_ip = ipam->value("IPv4Address", "");
+                ep.network_id = e.value("NetworkID", "");
+                ep.gateway = e.value("Gateway", "");
+                ep.ip = e.value("IPAddress", "");
+                ep.prefix = e.value("IPPrefixLen", 0);
+                ep.mac = e.value("MacAddress", "");
+                ep.ifname = e.value("InterfaceName", "");
+                ep.host_veth = e.value("HostVeth", "");
+                c.network.endpoints.push_back(std::move(ep));
+            }
+        }
         return c;
     } catch (const std::exception& e) {
         return sys::fail_invalid(std::string("container record: ") + e.what());

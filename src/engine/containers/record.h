@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/context.h"
+#include "engine/networks/networks.h"
 #include "sys/error.h"
 #include "sys/lock.h"
 
@@ -45,7 +46,12 @@ struct HostConfig {
     std::map<std::string, std::string> tmpfs;  // path -> options
     std::vector<std::string> ulimits;          // "nofile=1024:2048"
     std::string cgroup_parent = "mydocker";
-    std::string network_mode = "none";
+    // bridge (the default), none, host, container:<id>, or a network's name.
+    std::string network_mode = "bridge";
+    std::vector<networks::PortBinding> port_bindings;  // -p (host_port 0: any free one)
+    bool publish_all = false;                          // -P: every exposed port
+    std::vector<std::string> dns;                      // --dns
+    std::vector<std::string> extra_hosts;              // --add-host NAME:IP
 };
 
 struct ContainerConfig {
@@ -60,6 +66,14 @@ struct ContainerConfig {
     bool open_stdin = false;
     std::string image;  // the reference the user gave
     std::string stop_signal;
+    std::vector<std::string> exposed_ports;  // "80/tcp": the image's and -p's
+};
+
+/// The container's networks (in order: the first one has the default route) and, while it
+/// runs, what they gave it.
+struct NetworkSettings {
+    std::vector<networks::Endpoint> endpoints;
+    std::vector<networks::PortBinding> ports;  // bound host ports
 };
 
 struct State {
@@ -85,6 +99,7 @@ struct Container {
     HostConfig host;
     State state;
     std::vector<MountRecord> mounts;
+    NetworkSettings network;
     std::string log_path;
     int restart_count = 0;
 };

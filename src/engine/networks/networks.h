@@ -36,6 +36,9 @@ struct Network {
     bool internal = false;
 };
 
+/// The record as JSON, in `docker network inspect`'s shape (without "Containers").
+std::string to_json(const Network& n);
+
 /// The predefined network names docker has.
 bool predefined(const std::string& name);
 
@@ -82,6 +85,7 @@ struct AttachRequest {
     uint64_t pid_start = 0;
     std::vector<Endpoint> endpoints;  // network (+ requested_ip) filled in; the rest is ours
     std::vector<PortBinding> ports;
+    bool default_route = true;  // via the first endpoint's gateway (not for `network connect`)
 };
 struct Attached {
     std::vector<Endpoint> endpoints;

@@ -29,7 +29,7 @@ std::string render_table(const std::string& table, const std::vector<NatNetwork>
         }
     }
     s += "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n" + dnat + "\t}\n\n";
-    s += "\tchain output {\n\t\ttype nat hook output priority dstnat; policy accept;\n" + dnat + "\t}\n\n";
+    s += "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n" + dnat + "\t}\n\n";
     s += "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n";
     for (const auto& n : networks) {
         std::string br = "\"" + n.bridge + "\"";
@@ -54,6 +54,7 @@ struct LibNftables {
     int (*buffer_output)(void*) = nullptr;
     int (*buffer_error)(void*) = nullptr;
     const char* (*get_error_buffer)(void*) = nullptr;
+    const char* (*get_output_buffer)(void*) = nullptr;
     int (*run_cmd_from_buffer)(void*, const char*) = nullptr;
 };
 
@@ -71,6 +72,7 @@ sys::Result<const LibNftables*> libnftables() {
         MD_TRY(get(l.buffer_output, "nft_ctx_buffer_output"));
         MD_TRY(get(l.buffer_error, "nft_ctx_buffer_error"));
         MD_TRY(get(l.get_error_buffer, "nft_ctx_get_error_buffer"));
+        MD_TRY(get(l.get_output_buffer, "nft_ctx_get_output_buffer"));
         MD_TRY(get(l.run_cmd_from_buffer, "nft_run_cmd_from_buffer"));
         return l;
     }();
@@ -87,7 +89,12 @@ sys::Result<void> run_nft(const std::string& script) {
     nft->buffer_output(ctx);
     nft->buffer_error(ctx);
     int rc = nft->run_cmd_from_buffer(ctx, script.c_str());
-    std::string err = rc != 0 && nft->get_error_buffer(ctx) ? nft->get_error_buffer(ctx) : "";
+    std::string err;
+    if (rc != 0) {
+        const char* e = nft->get_error_buffer(ctx);
+        const char* o = nft->get_output_buffer(ctx);
+        err = std::string(e ? e : "") + (o && *o ? std::string(e && *e ? "; " : "") + o : "");
+    }
     nft->ctx_free(ctx);
     if (rc != 0) {
         while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();

@@ -55,24 +55,6 @@ bool valid_network_name(const std::string& name) {
     return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '_' || c == '.' || c == '-'; });
 }
 
-std::string to_json(const Network& n) {
-    Json ipam = Json::array();
-    if (n.subnet) ipam.push_back({{"Subnet", n.subnet->str()}, {"Gateway", n.gateway.str()}});
-    Json labels = Json::object();
-    for (const auto& [k, v] : n.labels) labels[k] = v;
-    Json j = {{"Name", n.name},
-              {"Id", n.id},
-              {"Created", n.created},
-              {"Scope", "local"},
-              {"Driver", n.driver},
-              {"EnableIPv6", false},
-              {"IPAM", {{"Driver", "default"}, {"Options", Json::object()}, {"Config", ipam}}},
-              {"Internal", n.internal},
-              {"Options", n.bridge.empty() ? Json::object() : Json{{"com.docker.network.bridge.name", n.bridge}}},
-              {"Labels", labels}};
-    return j.dump(4);
-}
-
 sys::Result<Network> from_json(const std::string& text) {
     try {
         Json j = Json::parse(text);
@@ -204,6 +186,24 @@ sys::Result<uint16_t> parse_port(const std::string& s, const std::string& flag, 
 }
 
 }  // namespace
+
+std::string to_json(const Network& n) {
+    Json ipam = Json::array();
+    if (n.subnet) ipam.push_back({{"Subnet", n.subnet->str()}, {"Gateway", n.gateway.str()}});
+    Json labels = Json::object();
+    for (const auto& [k, v] : n.labels) labels[k] = v;
+    Json j = {{"Name", n.name},
+              {"Id", n.id},
+              {"Created", n.created},
+              {"Scope", "local"},
+              {"Driver", n.driver},
+              {"EnableIPv6", false},
+              {"IPAM", {{"Driver", "default"}, {"Options", Json::object()}, {"Config", ipam}}},
+              {"Internal", n.internal},
+              {"Options", n.bridge.empty() ? Json::object() : Json{{"com.docker.network.bridge.name", n.bridge}}},
+              {"Labels", labels}};
+    return j.dump(4);
+}
 
 bool predefined(const std::string& name) { return name == "bridge" || name == "host" || name == "none"; }
 
@@ -647,7 +647,7 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
         int idx = MD_TRY(inside.link_index(ep.ifname));
         MD_TRY(inside.add_address(idx, ip, *n.subnet));
         MD_TRY(inside.set_up(idx));
-        if (i == 0) {
+        if (i == 0 && req.default_route) {
             MD_TRY(inside.add_default_route(n.gateway));
             own_ip = ep.ip;
         }
@@ -687,7 +687,7 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
     if (auto text = sys::read_file(sys::path_join(dir, "hosts.json"))) {
         try {
             Json meta = Json::parse(*text);
-            meta["ip"] = own_ip;
+            if (req.default_route) meta["ip"] = own_ip;
             MD_TRY(sys::write_file_atomic(sys::path_join(dir, "hosts.json"), meta.dump(), 0600));
         } catch (const std::exception& e) {
             return sys::fail_invalid(std::string("hosts.json: ") + e.what());

@@ -83,6 +83,8 @@ void unlink_fake_knobs(const std::string& dir) {
 }
 
 sys::Result<void> remove_tree_until(const std::string& dir, Clock::time_point deadline) {
+    // The usual cgroup has no children and no tasks left: one rmdir, no directory walk.
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return {};
     for (int sleep = 1;; sleep = std::min(sleep * 2, 20)) {
         auto children = subdirs(dir);
         if (!children) {
@@ -117,6 +119,26 @@ sys::Result<void> write_knob(const std::string& path, std::string_view value) {
     // One write(2): the kernel parses each write as one complete value.
     ssize_t n = MD_RETRY(::write(fd, value.data(), value.size()));
     if (n < 0) return sys::fail_errno(what());
+    return {};
+}
+
+sys::Result<void> write_knob_values(const std::string& path, const std::vector<std::string_view>& values) {
+    if (values.size() == 1) return write_knob(path, values[0]);
+    std::string dir = path.substr(0, path.rfind('/'));
+    // A fake knob (a regular file, tests) must read back only the last value: reopen with
+    // O_TRUNC for each, as write_knob does.
+    long magic = values.empty() ? 0 : fs_magic(dir);
+    if (magic != CGROUP_SUPER_MAGIC && magic != CGROUP2_SUPER_MAGIC) {
+        for (auto v : values) MD_TRY(write_knob(path, v));
+        return {};
+    }
+    int fd = MD_RETRY(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (fd < 0) return sys::fail_errno("write \"" + std::string(values[0]) + "\" to \"" + path + "\"");
+    sys::UniqueFd guard(fd);
+    for (auto v : values) {
+        if (MD_RETRY(::write(fd, v.data(), v.size())) < 0)
+            return sys::fail_errno("write \"" + std::string(v) + "\" to \"" + path + "\"");
+    }
     return {};
 }
 

@@ -17,6 +17,9 @@ namespace mydocker::cgroups {
 /// Write `value` to the cgroup knob `path` (no O_CREAT); errors read
 /// `write "<value>" to "<path>": <strerror>`.
 sys::Result<void> write_knob(const std::string& path, std::string_view value);
+/// Write each of `values` to the knob `path` in turn, as write_knob would. On a real cgroupfs
+/// (which parses every write(2) on its own) one fd serves them all.
+sys::Result<void> write_knob_values(const std::string& path, const std::vector<std::string_view>& values);
 /// Read a knob and strip surrounding whitespace.
 sys::Result<std::string> read_knob(const std::string& path);
 /// Read a knob as an unsigned number; "max" (and v1's "-1") read as nullopt.

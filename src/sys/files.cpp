@@ -82,15 +82,22 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, m
 
 Result<void> mkdir_all(const std::string& path, mode_t mode) {
     if (path.empty()) return {};
+    // mkdir first: the common case (parent there) is one syscall, not stat + stat + mkdir.
+    if (::mkdir(path.c_str(), mode) == 0) return {};
+    int err = errno;
+    if (err == ENOENT) {
+        auto slash = path.find_last_of('/');
+        if (slash != std::string::npos && slash > 0) MD_TRY(mkdir_all(path.substr(0, slash), mode));
+        if (::mkdir(path.c_str(), mode) == 0) return {};
+        err = errno;
+    }
+    // EEXIST, or EROFS / EACCES on a directory that is there already: fine if it is one.
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) {
         if (S_ISDIR(st.st_mode)) return {};
         return fail(Error::from_errno(ENOTDIR, "mkdir \"" + path + "\""));
     }
-    auto slash = path.find_last_of('/');
-    if (slash != std::string::npos && slash > 0) MD_TRY(mkdir_all(path.substr(0, slash), mode));
-    if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST) return fail_errno("mkdir \"" + path + "\"");
-    return {};
+    return fail(Error::from_errno(err, "mkdir \"" + path + "\""));
 }
 
 static Result<void> remove_all_at(int dirfd, const std::string& name, const std::string& shown,

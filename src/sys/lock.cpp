@@ -9,10 +9,10 @@
 namespace mydocker::sys {
 
 Result<FileLock> FileLock::acquire(const std::string& path, bool exclusive) {
-    struct stat st;
+    // A directory (a container's state dir) is the usual case: open it as one first.
     UniqueFd fd;
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fd = MD_TRY(open_file(path, O_RDONLY | O_DIRECTORY));
+    if (auto dir = open_file(path, O_RDONLY | O_DIRECTORY)) {
+        fd = std::move(*dir);
     } else {
         fd = MD_TRY(open_file(path, O_RDWR | O_CREAT, 0600));
     }

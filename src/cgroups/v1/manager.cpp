@@ -31,18 +31,31 @@ const std::vector<std::string>& ManagerV1::controllers() {
 }
 
 bool ManagerV1::present(const std::string& controller) const {
-    return is_dir(sys::path_join(cfg_.root, controller));
+    const auto& names = controllers();
+    auto it = std::find(names.begin(), names.end(), controller);
+    if (it == names.end()) return is_dir(sys::path_join(cfg_.root, controller));
+    // Only "mounted" is remembered: a hierarchy mounted later is still found.
+    uint32_t bit = uint32_t{1} << (it - names.begin());
+    if (present_mask_ & bit) return true;
+    if (!is_dir(sys::path_join(cfg_.root, controller))) return false;
+    present_mask_ |= bit;
+    return true;
 }
 
 bool ManagerV1::unified_present() const {
-    std::string unified = sys::path_join(cfg_.root, "unified");
-    if (!is_dir(unified)) return false;
-    if (is_cgroup2_fs(unified)) return true;
-    // A fake root (tests) has no cgroup filesystem anywhere: a plain "unified" directory
-    // stands for the mount there. On a real host it must be cgroup2 to count.
-    for (const auto& c : controllers())
-        if (present(c) && is_cgroup1_fs(sys::path_join(cfg_.root, c))) return false;
-    return true;
+    if (unified_ >= 0) return unified_ == 1;
+    auto look = [&] {
+        std::string unified = sys::path_join(cfg_.root, "unified");
+        if (!is_dir(unified)) return false;
+        if (is_cgroup2_fs(unified)) return true;
+        // A fake root (tests) has no cgroup filesystem anywhere: a plain "unified" directory
+        // stands for the mount there. On a real host it must be cgroup2 to count.
+        for (const auto& c : controllers())
+            if (present(c) && is_cgroup1_fs(sys::path_join(cfg_.root, c))) return false;
+        return true;
+    };
+    unified_ = look() ? 1 : 0;
+    return unified_ == 1;
 }
 
 std::string ManagerV1::controller_path(const std::string& controller) const {
@@ -90,12 +103,24 @@ sys::Result<void> ManagerV1::make_cpuset_dirs(const std::vector<std::string>& pa
         }
         return {};
     };
+    // A level we just made holds empty values (or, with clone_children, its parent's, which
+    // are the ones we carry): write them without reading first. No knob: a fake root.
+    auto fill = [&](const std::string& d, const char* file, const std::string& value) -> sys::Result<void> {
+        if (value.empty()) return {};
+        auto r = write_knob(d + "/" + file, value);
+        if (!r && r.error().err() != ENOENT) return r;
+        return {};
+    };
     MD_TRY(inherit(dir, "cpuset.cpus", cpus));
     MD_TRY(inherit(dir, "cpuset.mems", mems));
     for (const auto& p : parts) {
         dir += "/" + p;
-        if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
-            return sys::fail_errno("mkdir \"" + dir + "\"");
+        if (::mkdir(dir.c_str(), 0755) == 0) {
+            MD_TRY(fill(dir, "cpuset.cpus", cpus));
+            MD_TRY(fill(dir, "cpuset.mems", mems));
+            continue;
+        }
+        if (errno != EEXIST) return sys::fail_errno("mkdir \"" + dir + "\"");
         MD_TRY(inherit(dir, "cpuset.cpus", cpus));
         MD_TRY(inherit(dir, "cpuset.mems", mems));
     }

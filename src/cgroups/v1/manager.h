@@ -59,6 +59,10 @@ class ManagerV1 final : public Manager {
 
     Config cfg_;
     const sys::Logger* log_;
+    // The hierarchies found mounted: every operation asks for each of them, and a stat per
+    // controller per call was most of the driver's syscalls.
+    mutable uint32_t present_mask_ = 0;
+    mutable int unified_ = -1;  // -1: not looked up yet
 };
 
 }  // namespace mydocker::cgroups

@@ -191,10 +191,18 @@ sys::Result<void> ManagerV1::set(const Resources& r) {
     if (r.block_io) MD_TRY(plan_blkio(*r.block_io, plan));
     MD_TRY(plan_devices(r.devices, plan));
     MD_TRY(plan_hugetlb(r.hugepage_limits, plan));
-    for (const auto& w : plan) {
-        MD_TRY_CTX(write_knob(controller_path(w.controller) + "/" + w.file, w.value),
+    for (size_t i = 0; i < plan.size();) {
+        // A run of writes to one knob (the device rules) goes through one open fd.
+        size_t j = i + 1;
+        while (j < plan.size() && plan[j].controller == plan[i].controller && plan[j].file == plan[i].file) ++j;
+        std::vector<std::string_view> values;
+        for (size_t k = i; k < j; ++k) values.push_back(plan[k].value);
+        MD_TRY_CTX(write_knob_values(controller_path(plan[i].controller) + "/" + plan[i].file, values),
                    "set cgroup \"" + cfg_.path + "\"");
-        log_->debug("cgroup v1: " + w.controller + "/" + w.file + " = " + w.value);
+        if (log_->enabled(sys::LogLevel::debug))
+            for (size_t k = i; k < j; ++k)
+                log_->debug("cgroup v1: " + plan[k].controller + "/" + plan[k].file + " = " + plan[k].value);
+        i = j;
     }
     return {};
 }

@@ -1,7 +1,9 @@
 #include "runtime/rootfs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -64,6 +66,32 @@ unsigned long locked_flags(const std::string& target, unsigned long clear) {
 
 constexpr unsigned long kPropagation = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE;
 
+/// Make the mount at `fd` (and, if `recursive`, every mount below it) read-only with
+/// mount_setattr(2): it changes that one flag, so the locked ones need no statvfs. False when
+/// the kernel has no mount_setattr (before 5.12): the caller remounts instead.
+bool set_readonly_at(int fd, bool recursive) {
+    struct mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+    return ::mount_setattr(fd, "", flags, &attr, sizeof attr) == 0;
+}
+
+/// The same for a path (after pivot_root, where the paths are the container's own).
+bool set_readonly(const std::string& path) {
+    struct mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    return ::mount_setattr(AT_FDCWD, path.c_str(), 0, &attr, sizeof attr) == 0;
+}
+
+/// Bind-remount `shown` read-only, keeping its other flags: mount_setattr, else MS_REMOUNT.
+sys::Result<void> remount_readonly(const std::string& path, const std::string& shown, unsigned long clear = 0) {
+    if (clear == 0 && set_readonly(path)) return {};
+    if (::mount(nullptr, path.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(path, clear),
+                nullptr) < 0)
+        return sys::fail_errno("mount \"\" on \"" + shown + "\"");
+    return {};
+}
+
 struct DefaultDevice {
     const char* name;
     unsigned major, minor;
@@ -72,28 +100,57 @@ constexpr DefaultDevice kDefaultDevices[] = {
     {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
+/// Make the node `base` in the directory `dfd` (`path` names it in errors).
+sys::Result<void> make_node(int root_fd, int dfd, const std::string& path, const std::string& base, char type,
+                            int64_t major, int64_t minor, uint32_t mode, uint32_t uid, uint32_t gid, bool user_ns) {
+    mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+    if (!user_ns) {
+        dev_t dev = makedev(static_cast<unsigned>(major), static_cast<unsigned>(minor));
+        int rc = ::mknodat(dfd, base.c_str(), kind | (mode & 07777), dev);
+        if (rc < 0 && errno == EEXIST) {
+            // Replace whatever the image had there (a file, a stale node).
+            ::unlinkat(dfd, base.c_str(), 0);
+            rc = ::mknodat(dfd, base.c_str(), kind | (mode & 07777), dev);
+        }
+        if (rc < 0) return sys::fail_errno("mknod \"" + path + "\"");
+        if (::fchownat(dfd, base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+            return sys::fail_errno("chown \"" + path + "\"");
+        return {};
+    }
+    // In a user namespace mknod is refused: bind the host's node onto an empty file.
+    ::unlinkat(dfd, base.c_str(), 0);
+    auto f = MD_TRY(sys::open_at(dfd, base, O_WRONLY | O_CREAT | O_EXCL, 0000));
+    f.reset();
+    auto target = MD_TRY(resolve_in_root(root_fd, path, false));
+    return do_mount(path, fd_path(target.get()), path, nullptr, MS_BIND, "");
+}
+
 sys::Result<void> create_device(int root_fd, const std::string& path, char type, int64_t major, int64_t minor,
                                 uint32_t mode, uint32_t uid, uint32_t gid, bool user_ns) {
     auto slash = path.find_last_of('/');
     std::string dir = path.substr(0, slash), base = path.substr(slash + 1);
     auto dir_fd = MD_TRY(resolve_in_root(root_fd, dir.empty() ? "/" : dir, true));
-    auto dfd = MD_TRY(sys::open_at(dir_fd.get(), ".", O_RDONLY | O_DIRECTORY));
-    // Replace whatever the image had there (a file, a stale node).
-    ::unlinkat(dfd.get(), base.c_str(), 0);
-    mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
-    if (!user_ns) {
-        if (::mknodat(dfd.get(), base.c_str(), kind | (mode & 07777),
-                      makedev(static_cast<unsigned>(major), static_cast<unsigned>(minor))) < 0)
-            return sys::fail_errno("mknod \"" + path + "\"");
-        if (::fchownat(dfd.get(), base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-            return sys::fail_errno("chown \"" + path + "\"");
-        return {};
+    return make_node(root_fd, dir_fd.get(), path, base, type, major, minor, mode, uid, gid, user_ns);
+}
+
+/// The cgroup hierarchies mounted directly under `root` (name, fs type): what a v1 container
+/// gets one directory each of. From the directory itself, not mountinfo: a statfs per entry
+/// is far cheaper than the kernel rendering every mount of the namespace.
+sys::Result<std::vector<std::pair<std::string, std::string>>> cgroup_hierarchies(const std::string& root) {
+    std::vector<std::pair<std::string, std::string>> out;
+    DIR* d = ::opendir(root.c_str());
+    if (!d) return sys::fail_errno("opendir \"" + root + "\"");
+    while (struct dirent* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        // "cpu" -> "cpu,cpuacct" style links are made again from the comma name.
+        if (name == "." || name == ".." || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)) continue;
+        struct statfs sf;
+        if (::statfs((root + "/" + name).c_str(), &sf) < 0) continue;
+        if (sf.f_type == CGROUP_SUPER_MAGIC) out.emplace_back(name, "cgroup");
+        else if (sf.f_type == CGROUP2_SUPER_MAGIC) out.emplace_back(name, "cgroup2");
     }
-    // In a user namespace mknod is refused: bind the host's node onto an empty file.
-    auto f = MD_TRY(sys::open_at(dfd.get(), base, O_WRONLY | O_CREAT | O_EXCL, 0000));
-    f.reset();
-    auto target = MD_TRY(resolve_in_root(root_fd, path, false));
-    return do_mount(path, fd_path(target.get()), path, nullptr, MS_BIND, "");
+    ::closedir(d);
+    return out;
 }
 
 sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions& opts) {
@@ -114,21 +171,39 @@ sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions&
     }
     // v1 (and hybrid): a tmpfs holding one directory per hierarchy, like the host's.
     MD_TRY(do_mount("tmpfs", fd_path(target.get()), m.destination, "tmpfs", flags, "mode=755"));
+    // The fresh tmpfs is ours alone (nothing runs in the container yet): its entries are made
+    // relative to its root fd, with no resolution from the rootfs for each.
     target = MD_TRY(resolve_in_root(root_fd, m.destination, false));
-    auto infos = MD_TRY(sys::read_mountinfo());
+    const int dir = target.get();
+    struct Hierarchy {
+        std::string name, fstype, super_options;
+    };
+    std::vector<Hierarchy> hierarchies;
+    if (opts.new_cgroup_ns) {
+        // A fresh mount per hierarchy needs its options: those only mountinfo has.
+        for (const auto& mi : MD_TRY(sys::read_mountinfo())) {
+            if (mi.fstype != "cgroup" && mi.fstype != "cgroup2") continue;
+            if (mi.mount_point.rfind(opts.cgroup_root + "/", 0) != 0) continue;
+            std::string name = mi.mount_point.substr(opts.cgroup_root.size() + 1);
+            if (name.empty() || name.find('/') != std::string::npos) continue;
+            hierarchies.push_back({name, mi.fstype, mi.super_options});
+        }
+    } else {
+        for (auto& [name, fstype] : MD_TRY(cgroup_hierarchies(opts.cgroup_root))) hierarchies.push_back({name, fstype, ""});
+    }
+    const bool ro = m.flags & MS_RDONLY;
     std::vector<std::pair<std::string, std::string>> links;
-    for (const auto& mi : infos) {
-        if (mi.fstype != "cgroup" && mi.fstype != "cgroup2") continue;
-        if (mi.mount_point.rfind(opts.cgroup_root + "/", 0) != 0) continue;
-        std::string name = mi.mount_point.substr(opts.cgroup_root.size() + 1);
-        if (name.empty() || name.find('/') != std::string::npos) continue;
+    for (const auto& h : hierarchies) {
+        const std::string& name = h.name;
         std::string dest = m.destination + "/" + name;
-        auto sub = MD_TRY(resolve_in_root(root_fd, dest, true));
+        std::string mount_point = opts.cgroup_root + "/" + name;
+        if (::mkdirat(dir, name.c_str(), 0755) < 0 && errno != EEXIST) return sys::fail_errno("mkdir \"" + dest + "\"");
+        auto sub = MD_TRY_CTX(sys::open_at(dir, name, O_PATH | O_NOFOLLOW | O_DIRECTORY), "resolve \"" + dest + "\" in rootfs");
         if (opts.new_cgroup_ns) {
             // Inside the new cgroup namespace a fresh mount shows the container's cgroup as root.
             std::string data;
-            if (mi.fstype == "cgroup") {
-                std::string so = mi.super_options;
+            if (h.fstype == "cgroup") {
+                const std::string& so = h.super_options;
                 size_t i = 0;
                 while (i <= so.size()) {
                     size_t j = so.find(',', i);
@@ -138,15 +213,11 @@ sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions&
                     i = j + 1;
                 }
             }
-            MD_TRY(do_mount("cgroup", fd_path(sub.get()), dest, mi.fstype.c_str(), m.flags, data));
+            MD_TRY(do_mount("cgroup", fd_path(sub.get()), dest, h.fstype.c_str(), m.flags, data));
         } else {
-            std::string src = sys::path_join(mi.mount_point, opts.cgroup_path);
-            if (!sys::path_exists(src)) src = mi.mount_point;
+            std::string src = sys::path_join(mount_point, opts.cgroup_path);
+            if (!sys::path_exists(src)) src = mount_point;
             MD_TRY(do_mount(src, fd_path(sub.get()), dest, nullptr, MS_BIND | MS_REC, ""));
-            sub = MD_TRY(resolve_in_root(root_fd, dest, false));
-            if (m.flags & MS_RDONLY)
-                MD_TRY(do_mount("", fd_path(sub.get()), dest, nullptr,
-                                MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd_path(sub.get()), 0), ""));
         }
         // "cpu,cpuacct" is also reachable as "cpu" and "cpuacct", as on the host.
         if (name.find(',') != std::string::npos) {
@@ -159,15 +230,22 @@ sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions&
             }
         }
     }
-    auto dir = MD_TRY(resolve_in_root(root_fd, m.destination, false));
-    auto dfd = MD_TRY(sys::open_at(dir.get(), ".", O_RDONLY | O_DIRECTORY));
     for (auto& [link, to] : links) {
-        if (::symlinkat(to.c_str(), dfd.get(), link.c_str()) < 0 && errno != EEXIST)
+        if (::symlinkat(to.c_str(), dir, link.c_str()) < 0 && errno != EEXIST)
             return sys::fail_errno("symlink \"" + m.destination + "/" + link + "\"");
     }
-    if (m.flags & MS_RDONLY)
-        MD_TRY(do_mount("", fd_path(target.get()), m.destination, nullptr, MS_REMOUNT | MS_RDONLY | flags, ""));
-    return {};
+    if (!ro) return {};
+    // One call makes the tmpfs and every bind on it read-only.
+    if (set_readonly_at(dir, true)) return {};
+    // No mount_setattr: each bind is remounted (the fresh cgroup mounts were made read-only).
+    for (const auto& h : opts.new_cgroup_ns ? std::vector<Hierarchy>{} : hierarchies) {
+        // Reopened: the first fd named the directory under the bind, not the bind itself.
+        std::string dest = m.destination + "/" + h.name;
+        auto sub = MD_TRY(sys::open_at(dir, h.name, O_PATH | O_NOFOLLOW | O_DIRECTORY));
+        MD_TRY(do_mount("", fd_path(sub.get()), dest, nullptr,
+                        MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd_path(sub.get()), 0), ""));
+    }
+    return do_mount("", fd_path(dir), m.destination, nullptr, MS_REMOUNT | MS_RDONLY | flags, "");
 }
 
 sys::Result<void> mount_entry(int root_fd, const Mount& m, const RootfsOptions& opts) {
@@ -222,11 +300,14 @@ bool needs_default_dev(const Spec& spec) {
 }
 
 sys::Result<void> setup_dev(int root_fd, const Spec& spec, bool user_ns) {
+    // /dev is resolved once; every default node and link is made relative to it.
+    auto dev = MD_TRY(resolve_in_root(root_fd, "/dev", true));
+    const int dfd = dev.get();
     mode_t old = ::umask(0);
     auto restore = [&] { ::umask(old); };
     for (const auto& d : kDefaultDevices) {
-        if (auto r = create_device(root_fd, std::string("/dev/") + d.name, 'c', d.major, d.minor, 0666, 0, 0,
-                                   user_ns);
+        if (auto r = make_node(root_fd, dfd, std::string("/dev/") + d.name, d.name, 'c', d.major, d.minor, 0666, 0,
+                               0, user_ns);
             !r) {
             restore();
             return r;
@@ -243,23 +324,34 @@ sys::Result<void> setup_dev(int root_fd, const Spec& spec, bool user_ns) {
         }
     }
     restore();
-    auto dev = MD_TRY(resolve_in_root(root_fd, "/dev", true));
-    auto dfd = MD_TRY(sys::open_at(dev.get(), ".", O_RDONLY | O_DIRECTORY));
     const std::pair<const char*, const char*> links[] = {
         {"fd", "/proc/self/fd"},          {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
         {"stderr", "/proc/self/fd/2"},    {"ptmx", "pts/ptmx"},
     };
     for (auto [name, to] : links) {
-        if (::symlinkat(to, dfd.get(), name) < 0 && errno != EEXIST)
+        if (::symlinkat(to, dfd, name) < 0 && errno != EEXIST)
             return sys::fail_errno(std::string("symlink \"/dev/") + name + "\"");
     }
-    if (sys::path_exists("/proc/kcore")) (void)::symlinkat("/proc/kcore", dfd.get(), "core");
+    if (sys::path_exists("/proc/kcore")) (void)::symlinkat("/proc/kcore", dfd, "core");
     return {};
 }
 
 }  // namespace
 
 sys::Result<UniqueFd> resolve_in_root(int root_fd, const std::string& path, bool create, bool last_is_file) {
+    // The kernel does the same walk in one call: ".." stops at root_fd and symlinks resolve
+    // under it. Magic links are refused there (the walk below reads them as plain links).
+    // Anything it does not resolve (a missing component to create, ELOOP, an old kernel)
+    // takes the walk, which also words the error.
+    {
+        struct open_how how{};
+        how.flags = O_PATH | O_CLOEXEC;
+        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        size_t skip = path.find_first_not_of('/');
+        const char* rel = skip == std::string::npos ? "." : path.c_str() + skip;
+        long fd = MD_RETRY(::syscall(SYS_openat2, root_fd, rel, &how, sizeof how));
+        if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+    }
     std::vector<UniqueFd> stack;
     auto root = MD_TRY(sys::open_at(root_fd, ".", O_PATH | O_DIRECTORY));
     stack.push_back(std::move(root));
@@ -381,13 +473,14 @@ sys::Result<void> finalize_rootfs(const Spec& spec) {
             MD_TRY(do_mount(fd_path(null_fd.get()), p, p, nullptr, MS_BIND, ""));
         }
         for (const auto& p : spec.linux->readonly_paths) {
-            if (!sys::path_exists(p)) continue;
-            MD_TRY(do_mount(p, p, p, nullptr, MS_BIND | MS_REC, ""));
-            MD_TRY(do_mount("", p, p, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(p, 0), ""));
+            if (::mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+                if (errno == ENOENT) continue;  // not in this image or kernel
+                return sys::fail_errno("mount \"" + p + "\" on \"" + p + "\"");
+            }
+            MD_TRY(remount_readonly(p, p));
         }
     }
-    if (spec.root.readonly)
-        MD_TRY(do_mount("", "/", "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/", 0), ""));
+    if (spec.root.readonly) MD_TRY(remount_readonly("/", "/"));
     if (spec.linux && (spec.linux->rootfs_propagation_flags & (MS_SHARED | MS_UNBINDABLE)))
         MD_TRY(do_mount("", "/", "/", nullptr, spec.linux->rootfs_propagation_flags, ""));
     return {};

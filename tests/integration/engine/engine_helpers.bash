@@ -1,6 +1,7 @@
 # Shared by the engine's bats files: drive the real `mydocker` binary as root, each test with
 # its own state root (MYDOCKER_ROOT in the test's temp dir) and cgroup parent, and check in
-# teardown that the test left nothing behind: no mount under the root, no cgroup, no process.
+# teardown that the test left nothing behind: no mount under the root, no cgroup, no process,
+# no network (bridge device, nft table) of the root.
 #
 # MYDOCKER: the binary (ctest sets it; default build/mydocker).
 
@@ -27,6 +28,11 @@ engine_teardown() {
 	for id in $("$MYDOCKER" ps -aq --no-trunc 2>/dev/null </dev/null); do
 		"$MYDOCKER" rm -f -v "$id" >/dev/null 2>&1 </dev/null || echo "teardown: rm -f $id failed" >&2
 	done
+	# Networks: user ones, then the default bridge's device and the root's nft table.
+	if [[ -d "$MYDOCKER_ROOT/networks" ]]; then
+		"$MYDOCKER" network prune -f >/dev/null 2>&1 </dev/null || echo "teardown: network prune failed" >&2
+		"$MYDOCKER" network rm bridge >/dev/null 2>&1 </dev/null || echo "teardown: network rm bridge failed" >&2
+	fi
 	# Monitors exit once their container is gone; give them a bounded moment.
 	local i
 	for ((i = 0; i < 100; i++)); do

@@ -230,6 +230,9 @@ cleanup() {
 	for id in $(md_ids); do
 		m rm -f -v "$id" >/dev/null 2>&1 || echo "bench: cleanup: mydocker rm -f $id failed" >&2
 	done
+	# The default bridge of the bench's root: its device and nft table.
+	[ ! -d "$work/md/networks" ] || m network rm bridge >/dev/null 2>&1 ||
+		echo "bench: cleanup: mydocker network rm bridge failed" >&2
 	for name in "${!rt_bin[@]}"; do
 		for id in $(rt "$name" list --format json 2>/dev/null | jq -r '.[]?.id' 2>/dev/null); do
 			rt "$name" delete --force "$id" >/dev/null 2>&1 ||
@@ -314,9 +317,13 @@ printf '   %-14s %s  (%s)\n' mydocker "$md" "$("$md" --version 2>/dev/null | hea
 
 # The engine builds its busybox image on first use: this run does it, untimed, and checks
 # that the engine works at all (a failure is an error, not a fast data point).
-md_run=(run --rm --cgroup-parent "$cgroup" busybox true)
-md_detached=(run -d --cgroup-parent "$cgroup" busybox sleep 600)
+# --network none: crun's bundle gets an empty network namespace too; the bridge's own cost is
+# the separate `network` scenario.
+md_run=(run --rm --network none --cgroup-parent "$cgroup" busybox true)
+md_bridge=(run --rm --network bridge --cgroup-parent "$cgroup" busybox true)
+md_detached=(run -d --network none --cgroup-parent "$cgroup" busybox sleep 600)
 out="$(m "${md_run[@]}" 2>&1)" || die "mydocker cannot run busybox: mydocker ${md_run[*]}: $out"
+out="$(m "${md_bridge[@]}" 2>&1)" || die "mydocker cannot run busybox on the bridge: mydocker ${md_bridge[*]}: $out"
 [ -z "$(md_ids)" ] || die "mydocker run --rm left the container behind: $(md_ids)"
 
 # The OCI bundles: one busybox rootfs (read-only, shared), one config.json per container
@@ -467,6 +474,15 @@ env "${pm_env[@]}" hyperfine -N --warmup "$warmup" --runs "$runs" "${hf_output[@
 	--export-json "$out_dir/run.json" "${args[@]}" </dev/null || die "$hf_failed"
 phase_check run
 
+# --- 1b. network: the default bridge against no network, one hyperfine run -------------------
+
+echo
+echo "== network: $runs runs after $warmup warm-up runs per command"
+hyperfine -N --warmup "$warmup" --runs "$runs" "${hf_output[@]}" --export-json "$out_dir/network.json" \
+	-n bridge "$(q "$md" --root "$work/md" "${md_bridge[@]}")" \
+	-n none "$(q "$md" --root "$work/md" "${md_run[@]}")" </dev/null || die "$hf_failed"
+phase_check network
+
 # --- 2. detached: batches of $batch back-to-back starts, one hyperfine run ---------------------
 
 # Each timed run starts $batch containers; each command's --prepare (before every run) removes
@@ -568,7 +584,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a 
 verdict() { # RATIO OP LIMIT
 	awk -v r="$1" -v op="$2" -v l="$3" 'BEGIN {
 		if (r == "-") print "n/a"
-		else print ((op == "<=" ? r <= l : r >= l) ? "MET" : "MISSED") }'
+		else print ((op == "<=" ? r <= l : op == "<" ? r < l : r >= l) ? "MET" : "MISSED") }'
 }
 
 fmt_ms() { awk -v v="$1" 'BEGIN { if (v > 0) printf "%.2f ms", v; else print "-" }'; }
@@ -579,6 +595,9 @@ cr_r="$(median_ms run crun)"
 mr_r="$(median_ms run mydocker-runc)"
 pm_r="$(median_ms run podman)"
 md_d="$(median_ms detached mydocker)"
+nb_r="$(median_ms network bridge)"
+nn_r="$(median_ms network none)"
+r4="$(ratio "$nb_r" "$nn_r")"
 cr_d="$(median_ms detached crun)"
 mr_d="$(median_ms detached mydocker-runc)"
 r1="$(ratio "$md_r" "$cr_r")"
@@ -594,6 +613,9 @@ row measure mydocker crun mydocker-runc podman "ratio: target"
 row "run --rm busybox true" "$(fmt_ms "$md_r")" "$(fmt_ms "$cr_r")" "$(fmt_ms "$mr_r")" \
 	"$(fmt_ms "$pm_r")" "mydocker/crun ${r1}x <= 1.0x: $(verdict "$r1" '<=' 1.0)"
 row "" "" "" "" "" "podman/mydocker ${r2}x >= 10x: $(verdict "$r2" '>=' 10)"
+row "run --rm --network bridge" "$(fmt_ms "$nb_r")" "-" "-" "-" \
+	"bridge/none ${r4}x < 1.5x: $(verdict "$r4" '<' 1.5)"
+row "run --rm --network none" "$(fmt_ms "$nn_r")" "-" "-" "-" ""
 row "$batch x run -d (batch)" "$(fmt_ms "$md_d")" "$(fmt_ms "$cr_d")" "$(fmt_ms "$mr_d")" "-" \
 	"mydocker/crun ${r3}x <= 0.5x: $(verdict "$r3" '<=' 0.5)"
 per() { awk -v v="$1" -v n="$batch" 'BEGIN { if (v > 0) printf "%.2f ms", v / n; else print "-" }'; }

@@ -539,7 +539,8 @@ void Store::update_hosts(const std::vector<std::string>& network_ids) {
     std::map<std::string, Network> by_id;
     for (const auto& n : *all) by_id[n.id] = n;
     auto read_members = [&](const Network& n) {
-        if (members.count(n.id) || !n.subnet || !sys::path_exists(dir_of(n.id))) return;
+        // docker resolves peers' names on user networks only, not on the default bridge.
+        if (members.count(n.id) || n.name == "bridge" || !n.subnet || !sys::path_exists(dir_of(n.id))) return;
         auto leases = Leases::open(dir_of(n.id), n);
         auto& m = members[n.id];
         if (!leases) return;

@@ -118,6 +118,8 @@ teardown() {
 		local ids
 		ids="$(md ps -aq 2>/dev/null || true)"
 		[ -z "$ids" ] || md rm -f $ids >/dev/null 2>&1 || true
+		# The root's default bridge and nft table, made by the first container run here.
+		[ ! -d "$ROOT/networks" ] || md network rm bridge >/dev/null 2>&1 || echo "teardown: network rm bridge failed" >&2
 	fi
 	mounts="$(clients_mounts_under "$BATS_TEST_TMPDIR")"
 	if [ -n "$mounts" ]; then

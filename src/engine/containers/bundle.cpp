@@ -141,9 +141,17 @@ sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const ima
     MD_TRY(sys::mkdir_all(p.work, 0700));
     if (is_mountpoint(p.rootfs)) return {};
     if (image.layer_dirs.empty()) return sys::fail_invalid("image " + image.id.substr(0, 12) + " has no layers");
-    std::string lower;
+    // The init layer, as docker's: the mount points of the engine's /etc files, so that the
+    // runtime finds them and creates nothing in the upper dir (commit leaves them out).
+    std::string init = sys::path_join(p.dir, "init");
+    MD_TRY(sys::mkdir_all(sys::path_join(init, "etc"), 0755));
+    for (const char* f : {"hosts", "resolv.conf", "hostname"}) {
+        std::string path = sys::path_join(init, std::string("etc/") + f);
+        if (!sys::path_exists(path)) MD_TRY(sys::write_file(path, "", 0644));
+    }
+    std::string lower = init;
     for (auto it = image.layer_dirs.rbegin(); it != image.layer_dirs.rend(); ++it) {
-        if (!lower.empty()) lower += ':';
+        lower += ':';
         lower += *it;  // top layer first, as overlayfs wants
     }
     std::string data = "lowerdir=" + lower + ",upperdir=" + p.upper + ",workdir=" + p.work;

@@ -205,6 +205,10 @@ sys::Result<NetworkJoin> prepare_network(const Context& ctx, const Container& c)
                                                    ": it is not running"));
         j.files_dir = store.container_dir(other.id);
         j.netns_path = "/proc/" + std::to_string(other.state.pid) + "/ns/net";
+        // X learns that we share its namespace: its veths must then be deleted when it stops.
+        std::string joiners = sys::path_join(j.files_dir, "joiners");
+        MD_TRY(sys::mkdir_all(joiners, 0700));
+        MD_TRY(sys::write_file(sys::path_join(joiners, c.id), "", 0600));
         j.hostname = other.config.hostname;
         return j;
     }

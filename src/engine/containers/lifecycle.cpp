@@ -74,10 +74,37 @@ sys::Result<void> connect_networks(const Context& ctx, Container& c, pid_t pid, 
         }
     }
     auto got = MD_TRY(nets.attach(req));
-    undo.push([&ctx, id = c.id, eps = got.endpoints] { networks::Store(ctx).detach(id, eps); });
+    // (The init still runs here, so its namespace is alive: the veths are deleted by us.)
+    undo.push([&ctx, id = c.id, eps = got.endpoints] { networks::Store(ctx).detach(id, eps, true); });
     c.network.endpoints = got.endpoints;
     c.network.ports = got.ports;
     return {};
+}
+
+// `--network container:X`: X's id, or empty.
+std::string joined_id(const Container& c) {
+    const auto& m = c.host.network_mode;
+    return m.rfind("container:", 0) == 0 ? m.substr(10) : std::string();
+}
+
+// Does a running container still share c's network namespace (--network container:c)? Then
+// c's veths outlive c's own processes, and must be deleted by us when c stops.
+bool has_live_joiners(const Context& ctx, const Container& c) {
+    std::string dir = sys::path_join(Store(ctx).container_dir(c.id), "joiners");
+    auto entries = sys::list_dir(dir);
+    if (!entries) return false;
+    for (const auto& id : *entries) {
+        auto y = Store(ctx).load(id);
+        if (y && y->state.pid > 0 && sys::process_alive(y->state.pid, y->state.pid_start)) return true;
+    }
+    return false;
+}
+
+// Y stopped: it no longer holds X's namespace.
+void leave_joined(const Context& ctx, const Container& c) {
+    std::string x = joined_id(c);
+    if (x.empty()) return;
+    ::unlink(sys::path_join(sys::path_join(Store(ctx).container_dir(x), "joiners"), c.id).c_str());
 }
 
 // What a stopped container keeps of its networks: which ones, and the address asked for.
@@ -147,7 +174,8 @@ void finish(const Context& ctx, const std::string& id, int wait_status) {
     if (auto r = runtime::remove(rctx, id, true); !r && r.error().code() != sys::ErrorCode::not_found)
         ctx.log.warn("delete runtime state of " + id + ": " + r.error().message());
     if (auto r = unmount_rootfs(ctx, id); !r) ctx.log.warn(r.error().message());
-    if (uses_networks(*c)) networks::Store(ctx).detach(id, c->network.endpoints);
+    if (uses_networks(*c)) networks::Store(ctx).detach(id, c->network.endpoints, has_live_joiners(ctx, *c));
+    leave_joined(ctx, *c);
     forget_network_state(*c);
     c->state.status = "exited";
     c->state.exit_code = wait_status < 0 ? 255 : sys::exit_code_of(wait_status);
@@ -165,7 +193,8 @@ void finish(const Context& ctx, const std::string& id, int wait_status) {
 void remove_everything(const Context& ctx, const Container& c, bool volumes) {
     (void)runtime::remove(ctx.runtime(), c.id, true);
     (void)unmount_rootfs(ctx, c.id);
-    if (uses_networks(c)) networks::Store(ctx).detach(c.id, c.network.endpoints);
+    if (uses_networks(c)) networks::Store(ctx).detach(c.id, c.network.endpoints, has_live_joiners(ctx, c));
+    leave_joined(ctx, c);
     delete_record(ctx, c, volumes);
 }
 
@@ -236,6 +265,8 @@ sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, co
     auto c = MD_TRY(prepare(req, image));
     if (uses_networks(c) && !networks::predefined(c.host.network_mode))
         MD_TRY_CTX(networks::Store(ctx).get(c.host.network_mode), "--network");
+    if (auto ref = joined_id(c); !ref.empty())  // recorded by id, as docker does
+        c.host.network_mode = "container:" + MD_TRY_CTX(Store(ctx).find(ref), "--network " + c.host.network_mode);
     Store store(ctx);
     sys::CleanupStack undo;
     if (c.name.empty()) {

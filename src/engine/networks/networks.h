@@ -115,9 +115,11 @@ public:
     sys::Result<Attached> attach(const AttachRequest& req);
     /// Just `lo` up in the namespace of `pid` (--network none).
     sys::Result<void> loopback_up(pid_t pid);
-    /// Take the container off every network: veths, leases, port rules, peers' /etc/hosts.
-    /// Safe to call twice, and for a container that never got that far.
-    void detach(const std::string& container, const std::vector<Endpoint>& endpoints);
+    /// Take the container off every network: leases, port rules, peers' /etc/hosts, and
+    /// (`delete_links`) its veths; without it they go with the container's network namespace,
+    /// which the kernel tears down once no process is left in it. Safe to call twice, and for
+    /// a container that never got that far.
+    void detach(const std::string& container, const std::vector<Endpoint>& endpoints, bool delete_links);
     /// Take the container off one network (disconnect).
     sys::Result<void> detach_one(const std::string& container, const Endpoint& ep);
 

@@ -699,13 +699,15 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
     return out;
 }
 
-void Store::detach(const std::string& container, const std::vector<Endpoint>& endpoints) {
+void Store::detach(const std::string& container, const std::vector<Endpoint>& endpoints, bool delete_links) {
     auto lk = lock();
     if (!lk) {
         ctx_.log.warn("detach " + container + ": " + lk.error().message());
         return;
     }
-    if (auto host = Netlink::open()) {
+    // With the container's namespace gone, the kernel removes its veths on its own (in a
+    // worker, off our path); a synchronous RTM_DELLINK would wait 10-20 ms for RCU here.
+    if (auto host = Netlink::open(); host && delete_links) {
         for (const auto& ep : endpoints) {
             if (ep.host_veth.empty()) continue;
             if (auto r = host->delete_link(ep.host_veth); !r && r.error().code() != sys::ErrorCode::not_found)

@@ -138,7 +138,17 @@ TEST(Prepare, BadInputNamesTheFlag) {
         {[](RunRequest& r) { r.cpuset_cpus = "a-b"; }, "--cpuset-cpus"},
         {[](RunRequest& r) { r.name = "-bad"; }, "--name"},
         {[](RunRequest& r) { r.workdir = "rel"; }, "--workdir"},
-        {[](RunRequest& r) { r.network = "bogus"; }, "--network"},
+        {[](RunRequest& r) { r.network = "bogus:mode"; }, "--network"},
+        {[](RunRequest& r) { r.network = "container:"; }, "--network"},
+        {[](RunRequest& r) { r.ip = "172.17.0.9"; }, "--ip"},  // not on the default bridge
+        {[](RunRequest& r) { r.network = "mynet"; r.ip = "10.0.0.300"; }, "--ip"},
+        {[](RunRequest& r) { r.publish = {"80:80:80:80"}; }, "-p, --publish"},
+        {[](RunRequest& r) { r.network = "none"; r.publish = {"80:80"}; }, "-p, --publish"},
+        {[](RunRequest& r) { r.network = "container:web"; r.publish_all = true; }, "-p, --publish"},
+        {[](RunRequest& r) { r.network = "container:web"; r.hostname = "h"; }, "--hostname"},
+        {[](RunRequest& r) { r.expose = {"http"}; }, "--expose"},
+        {[](RunRequest& r) { r.dns = {"dns.example"}; }, "--dns"},
+        {[](RunRequest& r) { r.add_hosts = {"nohost"}; }, "--add-host"},
         {[](RunRequest& r) { r.volumes = {"x:y"}; }, "invalid volume specification"},
         {[](RunRequest& r) { r.volumes = {"/a:/d", "/b:/d"}; }, "duplicate mount point"},
         {[](RunRequest& r) { r.cap_add = {"NOPE"}; }, "--cap-add"},
@@ -152,6 +162,51 @@ TEST(Prepare, BadInputNamesTheFlag) {
         ASSERT_FALSE(c) << tc.flag;
         EXPECT_NE(c.error().message().find(tc.flag), std::string::npos) << c.error().message();
     }
+}
+
+TEST(Prepare, Network) {
+    auto img = busybox_like();
+    img.config.exposed_ports = {"53/udp"};
+    auto c = prepare(req_for(), img);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->host.network_mode, "bridge");  // docker's default
+    ASSERT_EQ(c->network.endpoints.size(), 1u);
+    EXPECT_EQ(c->network.endpoints[0].network, "bridge");
+    auto r = req_for();
+    r.network = "mynet";
+    r.ip = "10.1.0.7";
+    r.publish = {"127.0.0.1:8080:80", "9000/udp"};
+    r.dns = {"10.1.0.53"};
+    r.add_hosts = {"db:10.1.0.9"};
+    c = prepare(r, img);
+    ASSERT_TRUE(c) << c.error().message();
+    EXPECT_EQ(c->network.endpoints[0].network, "mynet");
+    EXPECT_EQ(c->network.endpoints[0].requested_ip, "10.1.0.7");
+    ASSERT_EQ(c->host.port_bindings.size(), 2u);
+    EXPECT_EQ(c->host.port_bindings[0].host_ip, "127.0.0.1");
+    EXPECT_EQ(c->host.port_bindings[1].host_port, 0);
+    EXPECT_EQ(c->config.exposed_ports, (std::vector<std::string>{"53/udp", "80/tcp", "9000/udp"}));
+    // Round trip through the record, with what a start filled in.
+    c->network.endpoints[0].ip = "10.1.0.7";
+    c->network.endpoints[0].host_veth = "veth1234567";
+    c->network.ports = {{"tcp", "127.0.0.1", 8080, 80}};
+    auto back = from_json(to_json(*c, false));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->network.endpoints[0].requested_ip, "10.1.0.7");
+    EXPECT_EQ(back->network.endpoints[0].host_veth, "veth1234567");
+    EXPECT_EQ(back->host.port_bindings.size(), 2u);
+    ASSERT_EQ(back->network.ports.size(), 1u);
+    EXPECT_EQ(back->network.ports[0].host_port, 8080);
+    EXPECT_EQ(back->host.dns, (std::vector<std::string>{"10.1.0.53"}));
+    EXPECT_EQ(back->config.exposed_ports.size(), 3u);
+    // none, host and container: have no endpoints; host drops -p as docker does.
+    r = req_for();
+    r.network = "host";
+    r.publish = {"80:80"};
+    c = prepare(r, img);
+    ASSERT_TRUE(c);
+    EXPECT_TRUE(c->network.endpoints.empty());
+    EXPECT_TRUE(c->host.port_bindings.empty());
 }
 
 TEST(Prepare, NoCommand) {

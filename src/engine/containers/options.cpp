@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <set>
 
+#include <unistd.h>
+
 #include "engine/networks/files.h"
 #include "runtime/capabilities.h"
 #include "sys/files.h"
@@ -269,6 +271,11 @@ sys::Result<Container> prepare(const RunRequest& req, const images::Image& image
         return sys::fail(flag_error("-w, --workdir", c.config.working_dir, "must be an absolute path"));
     c.config.user = req.user.empty() ? image.config.user : req.user;
     c.config.hostname = req.hostname.empty() ? c.id.substr(0, 12) : req.hostname;
+    if (req.hostname.empty() && req.network == "host") {
+        // docker: on the host's network the container is named as the host is.
+        char host[256] = {};
+        if (::gethostname(host, sizeof host - 1) == 0 && host[0]) c.config.hostname = host;
+    }
     if (c.config.hostname.size() > 63) return sys::fail(flag_error("-h, --hostname", req.hostname, "longer than 63 characters"));
     c.config.stop_signal = image.config.stop_signal;
 

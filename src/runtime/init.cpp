@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "runtime/capabilities.h"
@@ -30,13 +31,33 @@ namespace {
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// The signals this process ignores, from /proc/self/status (SigIgn): one read instead of a
+/// sigaction(2) per signal. ~0 when /proc cannot say.
+uint64_t ignored_signals() {
+    char buf[4096];
+    int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ~uint64_t{0};
+    ssize_t n = MD_RETRY(::read(fd, buf, sizeof buf - 1));
+    ::close(fd);
+    if (n <= 0) return ~uint64_t{0};
+    buf[n] = '\0';
+    const char* p = std::strstr(buf, "\nSigIgn:\t");
+    if (!p) return ~uint64_t{0};
+    char* end = nullptr;
+    uint64_t mask = std::strtoull(p + 9, &end, 16);
+    return end && *end == '\n' ? mask : ~uint64_t{0};
+}
+
 void reset_signals() {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // Ignored dispositions survive execve: give the container the defaults.
+    // Ignored dispositions survive execve: give the container the defaults. (Handlers are
+    // reset by execve itself.)
+    const uint64_t ignored = ignored_signals();
     for (int s = 1; s < NSIG; ++s) {
         if (s == SIGKILL || s == SIGSTOP) continue;
+        if (s <= 64 && !(ignored & (uint64_t{1} << (s - 1)))) continue;
         struct sigaction sa;
         if (::sigaction(s, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) ::signal(s, SIG_DFL);
     }
@@ -169,12 +190,25 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     const Process& proc = *spec.process;
     auto cont = MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::continue_));
     host_pid = static_cast<pid_t>(cont.value);
-    if (cfg.self_join) {
+    if (cfg.unshare_flags && ::unshare(cfg.unshare_flags) < 0) return sys::fail_errno("unshare namespaces");
+    auto join_cgroup = [&]() -> sys::Result<void> {
         MD_TRY_CTX(cfg.cgroup->join_self_v1(), "join cgroup \"" + cfg.cgroup_path + "\"");
         std::string v2 = cfg.cgroup->clone_into_dir();
         if (!cfg.cloned_into_cgroup && !v2.empty())
             MD_TRY_CTX(sys::write_existing(v2 + "/cgroup.procs", "0"), "join cgroup \"" + cfg.cgroup_path + "\"");
-    }
+        return {};
+    };
+    if (cfg.self_join && !cfg.defer_cgroup) MD_TRY(join_cgroup());
+    // CGROUP_READY (early continue): the cgroup exists with its limits set; a deferred one
+    // is joined then.
+    bool cgroup_ready = !cfg.early_continue;
+    auto wait_cgroup = [&]() -> sys::Result<void> {
+        if (cgroup_ready) return {};
+        cgroup_ready = true;
+        MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::cgroup_ready));
+        if (cfg.defer_cgroup) MD_TRY(join_cgroup());
+        return {};
+    };
     if (cfg.new_user_ns) {
         // Become the container's root now that the parent has written the id maps.
         if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0) return sys::fail_errno("become root in user namespace");
@@ -190,8 +224,9 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     ro.cgroup_root = cfg.cgroup_root;
     ro.new_cgroup_ns = cfg.new_cgroup_ns;
     ro.new_user_ns = cfg.new_user_ns;
+    ro.before_cgroup = wait_cgroup;
     MD_TRY(prepare_rootfs(spec, ro));
-    if (cfg.early_continue) MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::cgroup_ready));
+    MD_TRY(wait_cgroup());
     if (cfg.parent_hooks) {
         MD_TRY(sync_send(cfg.sync_fd, SyncType::hooks));
         MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::hooks_done));
@@ -260,17 +295,22 @@ void init_main(const InitConfig& cfg) {
     // The parent exits after READY (create): we must outlive it from here on.
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (!sync_send(cfg.sync_fd, SyncType::ready)) ::_exit(1);
-    ::close(cfg.sync_fd);
     if (cfg.console_fd >= 0) ::close(cfg.console_fd);
-
-    // Wait for `start`: it writes one byte into exec.fifo.
-    char byte;
-    ssize_t n;
-    do {
-        n = ::read(cfg.fifo_fd, &byte, 1);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1) ::_exit(1);
-    ::close(cfg.fifo_fd);
+    if (cfg.start_over_sync) {
+        // `run`: the parent that holds the other end says START (EOF: it is gone).
+        if (!sync_wait_for(cfg.sync_fd, SyncType::start)) ::_exit(1);
+        ::close(cfg.sync_fd);
+    } else {
+        ::close(cfg.sync_fd);
+        // Wait for `start`: it writes one byte into exec.fifo.
+        char byte;
+        ssize_t n;
+        do {
+            n = ::read(cfg.fifo_fd, &byte, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1) ::_exit(1);
+        ::close(cfg.fifo_fd);
+    }
 
     const Spec& spec = *cfg.spec;
     const Process& proc = *spec.process;

@@ -32,6 +32,10 @@ struct InitConfig {
     bool early_continue = false;
     bool self_join = false;           // init joins its cgroup itself (create.cpp explains)
     bool cloned_into_cgroup = false;  // clone3 put init in the cgroup2 part already
+    // The parent creates the cgroup after the clone (see sync.h): join it at CGROUP_READY.
+    bool defer_cgroup = false;
+    int unshare_flags = 0;         // CLONE_NEW* init makes itself, after CONTINUE
+    bool start_over_sync = false;  // wait for START on the sync socket, not on exec.fifo
     cgroups::Manager* cgroup = nullptr;
     const SeccompFilter* seccomp = nullptr;
     unsigned preserve_fds = 0;

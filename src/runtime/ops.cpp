@@ -6,6 +6,8 @@
 
 #include "runtime/container.h"
 #include "runtime/hooks.h"
+#include "runtime/lifecycle.h"
+#include "runtime/sync.h"
 #include "sys/files.h"
 #include "sys/proc.h"
 
@@ -48,27 +50,34 @@ sys::Result<void> signal_all(const Context& ctx, const ContainerState& st, int s
     return {};
 }
 
-/// Tear a container down: every process gone, poststop hooks, cgroup and state dir removed.
-sys::Result<void> destroy(const Context& ctx, const ContainerState& st) {
+/// The state dir holds what create wrote: unlink those by name, rmdir, and walk it only if
+/// something else is there.
+sys::Result<void> remove_state_dir(const std::string& dir) {
+    for (const char* f : {"state.json", "config.json", "exec.fifo"})
+        ::unlinkat(AT_FDCWD, sys::path_join(dir, f).c_str(), 0);
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return {};
+    return sys::remove_all(dir);
+}
+
+}  // namespace
+
+sys::Result<void> destroy(const Context& ctx, const ContainerState& st, const std::vector<Hook>* poststop) {
     auto mgr = MD_TRY(manager_of(ctx, st));
     auto pidfd = sys::pidfd_open(st.pid);
     if (sys::process_alive(st.pid, st.pid_start)) (void)signal_all(ctx, st, SIGKILL);
     else if (auto p = mgr->pids(); p && !p->empty()) (void)signal_all(ctx, st, SIGKILL);
     if (pidfd && sys::process_alive(st.pid, st.pid_start) && !sys::pidfd_wait_exit(pidfd->get(), 10000))
         return sys::fail(sys::Error::bad_state("container init " + std::to_string(st.pid) + " did not exit after SIGKILL"));
-    if (auto hooks = recorded_hooks(ctx, st, "poststop"); hooks && !hooks->empty()) {
+    auto hooks = poststop ? sys::Result<std::vector<Hook>>(*poststop) : recorded_hooks(ctx, st, "poststop");
+    if (hooks && !hooks->empty()) {
         if (auto r = run_hooks(*hooks, "poststop", oci_state_json(st, Status::stopped, false)); !r)
             ctx.log.warn(r.error().message());
     }
     if (auto r = mgr->destroy(); !r) return sys::fail(std::move(r.error()).wrap("remove cgroup \"" + st.cgroup_path + "\""));
-    return sys::remove_all(state_dir(ctx, st.id));
+    return remove_state_dir(state_dir(ctx, st.id));
 }
 
-}  // namespace
-
-// Until /proc/PID/exe stops being this program (init has execve'd), the process is gone, or
-// 10 s passed.
-static void wait_for_exec(pid_t pid, uint64_t pid_start) {
+void wait_for_exec(pid_t pid, uint64_t pid_start) {
     struct stat self;
     if (::stat("/proc/self/exe", &self) < 0) return;
     std::string exe = "/proc/" + std::to_string(pid) + "/exe";
@@ -106,6 +115,35 @@ sys::Result<void> start(const Context& ctx, const std::string& id) {
     return {};
 }
 
+sys::Result<void> start_created(const Context& ctx, Created& c) {
+    if (c.start_sock.valid()) {
+        auto r = sync_send(c.start_sock.get(), SyncType::start);
+        c.start_sock.reset();
+        if (!r) return sys::fail(sys::Error::bad_state("cannot start container \"" + c.state.id + "\": init is not waiting"));
+    } else {
+        MD_TRY(start(ctx, c.state.id));
+        c.lock = {};
+        return {};
+    }
+    if (!c.poststart.empty()) {
+        wait_for_exec(c.state.pid, c.state.pid_start);
+        if (auto r = run_hooks(c.poststart, "poststart", oci_state_json(c.state, Status::running, false)); !r)
+            ctx.log.warn(r.error().message());
+    }
+    c.lock = {};
+    return {};
+}
+
+sys::Result<void> remove_created(const Context& ctx, const Created& c) {
+    // Another process may have deleted it meanwhile (and a new container taken the id):
+    // only the state dir we made is ours to remove.
+    auto lock = lock_container(ctx, c.state.id);
+    if (!lock) return lock.error().code() == sys::ErrorCode::not_found ? sys::Result<void>{} : sys::fail(std::move(lock.error()));
+    struct stat st;
+    if (::fstat(lock->fd(), &st) < 0 || st.st_dev != c.dir_dev || st.st_ino != c.dir_ino) return {};
+    return destroy(ctx, c.state, &c.poststop);
+}
+
 sys::Result<std::string> state_json(const Context& ctx, const std::string& id) {
     auto st = MD_TRY(load_state(ctx, id));
     return oci_state_json(st, current_status(ctx, st), true);
@@ -135,7 +173,7 @@ sys::Result<void> remove(const Context& ctx, const std::string& id, bool force) 
     Status s = current_status(ctx, *st);
     if ((s == Status::running || s == Status::paused) && !force)
         return sys::fail(sys::Error::bad_state("cannot delete container " + id + " that is not stopped: " + status_name(s)));
-    return destroy(ctx, *st);
+    return destroy(ctx, *st, nullptr);
 }
 
 sys::Result<std::vector<ListEntry>> list(const Context& ctx) {

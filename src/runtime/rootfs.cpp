@@ -421,6 +421,9 @@ sys::Result<void> prepare_rootfs(const Spec& spec, const RootfsOptions& opts) {
     auto root = MD_TRY(sys::open_file(rootfs, O_PATH | O_DIRECTORY));
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
         const auto& m = spec.mounts[i];
+        bool needs_cgroup = m.type == "cgroup" || m.type == "cgroup2" ||
+                            (m.bind && (m.source == opts.cgroup_root || m.source.rfind(opts.cgroup_root + "/", 0) == 0));
+        if (needs_cgroup && opts.before_cgroup) MD_TRY(opts.before_cgroup());
         if (auto r = mount_entry(root.get(), m, opts); !r)
             return sys::fail(std::move(r.error()).wrap("mounts[" + std::to_string(i) + "]"));
     }

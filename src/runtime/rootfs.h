@@ -2,6 +2,7 @@
 // pivot_root, masked and read-only paths.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "runtime/spec.h"
@@ -24,6 +25,9 @@ struct RootfsOptions {
     std::string cgroup_root = "/sys/fs/cgroup";
     bool new_cgroup_ns = false;
     bool new_user_ns = false;
+    // Called before the first mount that needs the container's cgroup to exist (a cgroup
+    // mount, a bind from under cgroup_root): init waits for it there when it is deferred.
+    std::function<sys::Result<void>()> before_cgroup;
 };
 
 /// Before pivot_root: make mounts private, bind the rootfs, mount every spec mount inside it,

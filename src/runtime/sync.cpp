@@ -26,6 +26,7 @@ const char* type_name(SyncType t) {
         case SyncType::ready: return "ready";
         case SyncType::error: return "error";
         case SyncType::cgroup_ready: return "cgroup-ready";
+        case SyncType::start: return "start";
     }
     return "unknown";
 }

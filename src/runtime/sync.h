@@ -20,6 +20,12 @@
 //                       ◀──────────────────── send READY {}
 //   record state, exit (create)               wait on exec.fifo for `start`, then
 //                                              startContainer hooks, user, caps, seccomp, execve
+//   (run: record state, send START {}) ──────▶ (no exec.fifo: wait for START instead)
+//
+//   Deferred cgroup (pure v1, no user or cgroup namespace): the cgroup does not exist at the
+//   clone. After CONTINUE the parent creates it and sets the limits while init unshares its
+//   namespaces and mounts; init waits for CGROUP_READY before the first mount that needs the
+//   cgroup (or after the mounts) and then joins it itself.
 //
 //   At any point the child may instead send ERROR {errno, message} and _exit(1); every
 //   wait_for() turns ERROR into an Error and rejects any other unexpected type. The socket
@@ -43,6 +49,7 @@ enum class SyncType : uint32_t {
     ready = 4,      // child -> parent: init is set up and waits for start
     error = 5,      // child -> parent: `value` = errno, text = message
     cgroup_ready = 6, // parent -> child: init is in its cgroup with the resources set
+    start = 7,      // parent -> child: execute the user process now (run: no exec.fifo)
 };
 
 /// One message. Text is bounded so a message always fits one datagram.

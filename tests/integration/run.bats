@@ -99,3 +99,23 @@ load helpers
 	status_is "$CID" running
 	[ "$(container_pid "$CID")" = "$pid" ]
 }
+
+@test "a foreground run is visible to state, exec and delete from other processes" {
+	set_args sleep 1000
+	"$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$CID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	local runner=$!
+	BG_PIDS+=("$runner")
+	wait_for_status "$CID" running
+	runtime exec "$CID" sh -c 'echo exec-ok'
+	assert_success
+	assert_output_contains exec-ok
+	runtime delete --force "$CID"
+	assert_success
+	local rc=0
+	wait "$runner" || rc=$?
+	[ "$rc" -eq 137 ] || fail "run exited $rc, expected 137: $(cat "$BATS_TEST_TMPDIR/out")"
+	runtime state "$CID"
+	assert_failure
+	no_state_left
+	no_cgroup_left
+}

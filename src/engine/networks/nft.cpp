@@ -37,7 +37,10 @@ std::string render_table(const std::string& table, const std::vector<NatNetwork>
         s += "\t\toifname " + br + " ct status dnat ip saddr { 127.0.0.0/8, " + n.subnet.str() + " } masquerade\n";
     }
     s += "\t}\n\n";
+    // Replies, and connections to a published port (DNAT'd), cross between networks; a new
+    // connection from one of our bridges to another does not.
     s += "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n";
+    if (!networks.empty()) s += "\t\tct state established,related accept\n\t\tct status dnat accept\n";
     for (const auto& n : networks) {
         std::string br = "\"" + n.bridge + "\"";
         s += "\t\tiifname " + br + " oifname != " + br + " oifname @bridges drop\n";

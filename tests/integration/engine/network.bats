@@ -109,6 +109,16 @@ fetch() {
 	host_ip=$(ip -4 -o addr show scope global | awk 'NR==1 { sub("/.*", "", $4); print $4 }')
 	if [[ -n "$host_ip" ]]; then
 		[[ "$(fetch "http://$host_ip:18080/")" == hello-web ]]
+		# from a container on the same bridge (hairpin) and from another network, through the
+		# host's address (busybox's wget -T crashes: timeout(1) bounds it instead)
+		run md run --rm busybox timeout 5 wget -qO- "http://$host_ip:18080/"
+		[[ "$output" == hello-web ]]
+		md network create elsewhere
+		run md run --rm --network elsewhere busybox timeout 5 wget -qO- "http://$host_ip:18080/"
+		[[ "$output" == hello-web ]]
+		# but not straight to the container's address on the other network
+		run md run --rm --network elsewhere busybox timeout 3 wget -qO- "http://$(ip_of web bridge):80/"
+		[[ "$status" -ne 0 ]]
 	fi
 	run md port web
 	[[ "$output" == "80/tcp -> 0.0.0.0:18080" ]]

@@ -20,6 +20,9 @@ TEST(Nft, MasqueradeIsolationAndPorts) {
     EXPECT_NE(s.find("ip saddr 172.17.0.0/16 oifname != \"mydocker0\" masquerade"), std::string::npos);
     EXPECT_NE(s.find("oifname \"md-abc\" ct status dnat ip saddr { 127.0.0.0/8, 10.1.0.0/24 } masquerade"), std::string::npos);
     EXPECT_NE(s.find("iifname \"md-abc\" oifname != \"md-abc\" oifname @bridges drop"), std::string::npos);
+    // Replies and published ports cross networks; they come before the drops.
+    EXPECT_LT(s.find("ct state established,related accept"), s.find("oifname @bridges drop"));
+    EXPECT_LT(s.find("ct status dnat accept"), s.find("oifname @bridges drop"));
     // Ports in both the prerouting and the output chain (the host's own 127.0.0.1 goes through output).
     std::string any = "meta nfproto ipv4 fib daddr type local tcp dport 18080 dnat ip to 172.17.0.2:80";
     std::string one = "meta nfproto ipv4 ip daddr 127.0.0.1 udp dport 5353 dnat ip to 10.1.0.3:53";

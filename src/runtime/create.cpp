@@ -20,6 +20,7 @@
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/lifecycle.h"
+#include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
 #include "runtime/sync.h"
 #include "sys/cleanup.h"
@@ -243,6 +244,15 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         clone_flags &= ~kUnshareable;
     }
     icfg.start_over_sync = start_over_sync;
+    // The v1 cgroup mount is built by the parent while init mounts the rest (sync.h).
+    const Mount* cgroup_mount = nullptr;
+    if (icfg.defer_cgroup)
+        for (const auto& m : spec.mounts)
+            if (m.type == "cgroup" || m.type == "cgroup2") {
+                cgroup_mount = &m;
+                break;
+            }
+    icfg.cgroup_tree = cgroup_mount != nullptr;
     icfg.parent_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
     icfg.seccomp = seccomp ? &*seccomp : nullptr;
     icfg.preserve_fds = preserve;
@@ -309,6 +319,14 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
             MD_TRY_CTX(mgr->add_process(static_cast<pid_t>(pid)), "join cgroup \"" + cg_path + "\"");
         }
         MD_TRY(sync_send(parent_sock.get(), icfg.early_continue ? SyncType::cgroup_ready : SyncType::continue_, pid));
+        if (cgroup_mount) {
+            RootfsOptions ro;
+            ro.cgroup_path = cg_path;
+            ro.cgroup_root = ctx.cgroup_root;
+            auto tree = build_cgroup_tree(*cgroup_mount, ro);
+            if (!tree) ctx.log.debug("cgroup mount left to init: " + tree.error().message());
+            MD_TRY(sync_send_fd(parent_sock.get(), SyncType::cgroup_tree, tree ? tree->get() : -1));
+        }
         // While init finishes its mounts: the record's start time and the config copy.
         auto ps = sys::read_proc_stat(st.pid);
         if (ps) st.pid_start = ps->start_time;

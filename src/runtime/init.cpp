@@ -225,8 +225,15 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     ro.new_cgroup_ns = cfg.new_cgroup_ns;
     ro.new_user_ns = cfg.new_user_ns;
     ro.before_cgroup = wait_cgroup;
+    bool tree_pending = cfg.cgroup_tree;
+    ro.take_cgroup_tree = [&]() -> sys::Result<sys::UniqueFd> {
+        if (!tree_pending) return sys::UniqueFd{};
+        tree_pending = false;
+        return sync_wait_for_fd(cfg.sync_fd, SyncType::cgroup_tree);
+    };
     MD_TRY(prepare_rootfs(spec, ro));
     MD_TRY(wait_cgroup());
+    if (tree_pending) MD_TRY(ro.take_cgroup_tree());  // unused (no v1 cgroup mount after all)
     if (cfg.parent_hooks) {
         MD_TRY(sync_send(cfg.sync_fd, SyncType::hooks));
         MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::hooks_done));

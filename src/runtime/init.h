@@ -36,6 +36,7 @@ struct InitConfig {
     bool defer_cgroup = false;
     int unshare_flags = 0;         // CLONE_NEW* init makes itself, after CONTINUE
     bool start_over_sync = false;  // wait for START on the sync socket, not on exec.fifo
+    bool cgroup_tree = false;      // the parent sends CGROUP_TREE after CGROUP_READY
     cgroups::Manager* cgroup = nullptr;
     const SeccompFilter* seccomp = nullptr;
     unsigned preserve_fds = 0;

@@ -170,6 +170,11 @@ sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions&
         return {};
     }
     // v1 (and hybrid): a tmpfs holding one directory per hierarchy, like the host's.
+    if (!opts.new_cgroup_ns && opts.take_cgroup_tree) {
+        auto tree = MD_TRY(opts.take_cgroup_tree());
+        if (tree && ::move_mount(tree.get(), "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0)
+            return {};
+    }
     MD_TRY(do_mount("tmpfs", fd_path(target.get()), m.destination, "tmpfs", flags, "mode=755"));
     // The fresh tmpfs is ours alone (nothing runs in the container yet): its entries are made
     // relative to its root fd, with no resolution from the rootfs for each.
@@ -246,6 +251,23 @@ sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions&
                         MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd_path(sub.get()), 0), ""));
     }
     return do_mount("", fd_path(dir), m.destination, nullptr, MS_REMOUNT | MS_RDONLY | flags, "");
+}
+
+/// The mount_setattr(2) / fsmount(2) attributes of mount(2) flags; false if `flags` holds one
+/// they cannot say.
+bool mount_attrs(unsigned long flags, uint64_t& attrs) {
+    constexpr unsigned long kKnown = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
+                                     MS_RELATIME | MS_STRICTATIME;
+    if (flags & ~kKnown) return false;
+    attrs = 0;
+    if (flags & MS_RDONLY) attrs |= MOUNT_ATTR_RDONLY;
+    if (flags & MS_NOSUID) attrs |= MOUNT_ATTR_NOSUID;
+    if (flags & MS_NODEV) attrs |= MOUNT_ATTR_NODEV;
+    if (flags & MS_NOEXEC) attrs |= MOUNT_ATTR_NOEXEC;
+    if (flags & MS_NODIRATIME) attrs |= MOUNT_ATTR_NODIRATIME;
+    if (flags & MS_NOATIME) attrs |= MOUNT_ATTR_NOATIME;
+    else if (flags & MS_STRICTATIME) attrs |= MOUNT_ATTR_STRICTATIME;
+    return true;
 }
 
 sys::Result<void> mount_entry(int root_fd, const Mount& m, const RootfsOptions& opts) {
@@ -337,6 +359,50 @@ sys::Result<void> setup_dev(int root_fd, const Spec& spec, bool user_ns) {
 }
 
 }  // namespace
+
+sys::Result<UniqueFd> build_cgroup_tree(const Mount& m, const RootfsOptions& opts) {
+    uint64_t attrs = 0;
+    if (!mount_attrs(m.flags, attrs)) return sys::fail_invalid("cgroup mount flags need mount(2)");
+    const bool ro = attrs & MOUNT_ATTR_RDONLY;
+    attrs &= ~uint64_t{MOUNT_ATTR_RDONLY};  // set on the whole tree once it is built
+    int fsfd = ::fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fsfd < 0) return sys::fail_errno("fsopen tmpfs");
+    UniqueFd fs(fsfd);
+    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
+        ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "mode", "755", 0) < 0 ||
+        ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+        return sys::fail_errno("configure tmpfs");
+    int mfd = ::fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(attrs));
+    if (mfd < 0) return sys::fail_errno("fsmount tmpfs");
+    UniqueFd tree(mfd);
+    std::vector<std::pair<std::string, std::string>> links;
+    for (auto& [name, fstype] : MD_TRY(cgroup_hierarchies(opts.cgroup_root))) {
+        std::string mount_point = opts.cgroup_root + "/" + name;
+        std::string src = sys::path_join(mount_point, opts.cgroup_path);
+        if (!sys::path_exists(src)) src = mount_point;
+        if (::mkdirat(tree.get(), name.c_str(), 0755) < 0) return sys::fail_errno("mkdir \"" + name + "\"");
+        int t = ::open_tree(AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (t < 0) return sys::fail_errno("open_tree \"" + src + "\"");
+        UniqueFd bind(t);
+        if (::move_mount(bind.get(), "", tree.get(), name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            return sys::fail_errno("move_mount \"" + src + "\"");
+        if (name.find(',') != std::string::npos) {
+            size_t i = 0;
+            while (i <= name.size()) {
+                size_t j = name.find(',', i);
+                if (j == std::string::npos) j = name.size();
+                links.emplace_back(name.substr(i, j - i), name);
+                i = j + 1;
+            }
+        }
+    }
+    for (auto& [link, to] : links) {
+        if (::symlinkat(to.c_str(), tree.get(), link.c_str()) < 0 && errno != EEXIST)
+            return sys::fail_errno("symlink \"" + link + "\"");
+    }
+    if (ro && !set_readonly_at(tree.get(), true)) return sys::fail_errno("make the cgroup mount read-only");
+    return tree;
+}
 
 sys::Result<UniqueFd> resolve_in_root(int root_fd, const std::string& path, bool create, bool last_is_file) {
     // The kernel does the same walk in one call: ".." stops at root_fd and symlinks resolve

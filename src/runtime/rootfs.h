@@ -28,7 +28,16 @@ struct RootfsOptions {
     // Called before the first mount that needs the container's cgroup to exist (a cgroup
     // mount, a bind from under cgroup_root): init waits for it there when it is deferred.
     std::function<sys::Result<void>()> before_cgroup;
+    // The first v1 cgroup mount: a tree built by the parent (build_cgroup_tree) to attach,
+    // or an invalid fd to build it here.
+    std::function<sys::Result<sys::UniqueFd>()> take_cgroup_tree;
 };
+
+/// The v1 cgroup mount `m` (a tmpfs with a bind of the container's cgroup per hierarchy,
+/// read-only as `m` says) built detached with the new mount API, for init to attach in one
+/// move_mount. Fails where the kernel cannot mount into a detached tree (before 6.15) or `m`
+/// asks for flags that cannot be expressed so: init then builds it as usual.
+sys::Result<sys::UniqueFd> build_cgroup_tree(const Mount& m, const RootfsOptions& opts);
 
 /// Before pivot_root: make mounts private, bind the rootfs, mount every spec mount inside it,
 /// create /dev's default devices and the spec's devices.

@@ -27,6 +27,7 @@ const char* type_name(SyncType t) {
         case SyncType::error: return "error";
         case SyncType::cgroup_ready: return "cgroup-ready";
         case SyncType::start: return "start";
+        case SyncType::cgroup_tree: return "cgroup-tree";
     }
     return "unknown";
 }
@@ -69,6 +70,59 @@ sys::Result<SyncMessage> sync_wait_for(int fd, SyncType expected) {
                                  type_name(m.type) + "\"");
     }
     return m;
+}
+
+sys::Result<void> sync_send_fd(int sock, SyncType type, int fd) {
+    Header h{static_cast<uint32_t>(type), 0, 0};
+    struct iovec iov = {&h, sizeof h};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    if (fd >= 0) {
+        msg.msg_control = cbuf;
+        msg.msg_controllen = sizeof cbuf;
+        struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    }
+    if (MD_RETRY(::sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0)
+        return sys::fail_errno(std::string("send sync message \"") + type_name(type) + "\"");
+    return {};
+}
+
+sys::Result<sys::UniqueFd> sync_wait_for_fd(int sock, SyncType expected) {
+    char buf[sizeof(Header) + kMaxText];
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    ssize_t n = MD_RETRY(::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC));
+    if (n < 0) return sys::fail_errno("receive sync message");
+    sys::UniqueFd fd;
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+            int f;
+            std::memcpy(&f, CMSG_DATA(c), sizeof f);
+            fd.reset(f);
+        }
+    }
+    if (n == 0) return sys::fail(sys::Error::not_found("sync socket closed by peer"));
+    if (static_cast<size_t>(n) < sizeof(Header)) return sys::fail_invalid("short sync message");
+    Header h;
+    std::memcpy(&h, buf, sizeof h);
+    if (h.text_len > static_cast<size_t>(n) - sizeof h) return sys::fail_invalid("truncated sync message");
+    auto type = static_cast<SyncType>(h.type);
+    if (type == SyncType::error)
+        return sys::fail(sys::Error(sys::ErrorCode::system, std::string(buf + sizeof h, h.text_len), static_cast<int>(h.value)));
+    if (type != expected)
+        return sys::fail_invalid(std::string("sync: expected \"") + type_name(expected) + "\", got \"" + type_name(type) + "\"");
+    return fd;
 }
 
 void sync_send_error(int fd, const sys::Error& e) {

@@ -25,7 +25,10 @@
 //   Deferred cgroup (pure v1, no user or cgroup namespace): the cgroup does not exist at the
 //   clone. After CONTINUE the parent creates it and sets the limits while init unshares its
 //   namespaces and mounts; init waits for CGROUP_READY before the first mount that needs the
-//   cgroup (or after the mounts) and then joins it itself.
+//   cgroup (or after the mounts) and then joins it itself. If the spec mounts the cgroup
+//   hierarchies, the parent then builds that mount detached (tmpfs, one bind per hierarchy)
+//   and sends it as CGROUP_TREE {fd}; init attaches it at the cgroup mount (no fd: init
+//   builds it itself, as without a deferred cgroup).
 //
 //   At any point the child may instead send ERROR {errno, message} and _exit(1); every
 //   wait_for() turns ERROR into an Error and rejects any other unexpected type. The socket
@@ -39,6 +42,7 @@
 #include <string_view>
 
 #include "sys/error.h"
+#include "sys/fd.h"
 
 namespace mydocker::runtime {
 
@@ -50,6 +54,7 @@ enum class SyncType : uint32_t {
     error = 5,      // child -> parent: `value` = errno, text = message
     cgroup_ready = 6, // parent -> child: init is in its cgroup with the resources set
     start = 7,      // parent -> child: execute the user process now (run: no exec.fifo)
+    cgroup_tree = 8,  // parent -> child: the v1 cgroup mount, built detached (fd attached), or none
 };
 
 /// One message. Text is bounded so a message always fits one datagram.
@@ -65,6 +70,10 @@ sys::Result<void> sync_send(int fd, SyncType type, int64_t value = 0, std::strin
 sys::Result<SyncMessage> sync_recv(int fd);
 /// Receive and require `expected`; an ERROR message becomes the returned Error.
 sys::Result<SyncMessage> sync_wait_for(int fd, SyncType expected);
+/// Send one message carrying `fd` (SCM_RIGHTS); `fd` < 0 sends the message alone.
+sys::Result<void> sync_send_fd(int sock, SyncType type, int fd);
+/// Receive and require `expected`, with the fd it carries (invalid if none).
+sys::Result<sys::UniqueFd> sync_wait_for_fd(int sock, SyncType expected);
 /// Child side: report `e` to the parent. Best effort.
 void sync_send_error(int fd, const sys::Error& e);
 

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "engine/context.h"
@@ -31,6 +32,9 @@ struct Globals {
 
 /// Print `s` to stdout, followed by a newline.
 void println(const std::string& s);
+/// inspect's `-f`: one field of `doc`, named {{.State.Pid}}, .State.Pid or /State/Pid;
+/// strings bare, anything else as JSON.
+sys::Result<std::string> inspect_field(const nlohmann::ordered_json& doc, const std::string& format);
 
 void register_containers(CLI::App& app, Globals& g);  // run create start stop kill rm ps ...
 void register_images(CLI::App& app, Globals& g);      // images rmi tag import save load

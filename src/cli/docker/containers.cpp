@@ -418,23 +418,7 @@ void register_containers(CLI::App& app, Globals& g) {
                 }
                 Json j = Json::parse(ec::to_json(*c, false));
                 if (!inspect_format->empty()) {
-                    // {{.State.Pid}} or /State/Pid
-                    std::string f = *inspect_format;
-                    if (f.rfind("{{", 0) == 0 && f.size() > 4 && f.substr(f.size() - 2) == "}}") {
-                        f = f.substr(2, f.size() - 4);
-                        while (!f.empty() && f.front() == ' ') f.erase(0, 1);
-                        while (!f.empty() && f.back() == ' ') f.pop_back();
-                    }
-                    if (!f.empty() && f[0] == '.') {
-                        for (auto& ch : f)
-                            if (ch == '.') ch = '/';
-                    }
-                    try {
-                        const Json& v = j.at(Json::json_pointer(f));
-                        println(v.is_string() ? v.get<std::string>() : v.dump());
-                    } catch (const std::exception&) {
-                        return sys::fail_invalid("--format: no field \"" + *inspect_format + "\"");
-                    }
+                    println(MD_TRY(inspect_field(j, *inspect_format)));
                     continue;
                 }
                 out.push_back(std::move(j));

@@ -30,6 +30,23 @@ void mydocker::cli::println(const std::string& s) {
     std::fputc('\n', stdout);
 }
 
+mydocker::sys::Result<std::string> mydocker::cli::inspect_field(const nlohmann::ordered_json& doc,
+                                                                const std::string& format) {
+    std::string f = format;
+    if (f.rfind("{{", 0) == 0 && f.size() > 4 && f.ends_with("}}")) f = f.substr(2, f.size() - 4);
+    while (!f.empty() && f.front() == ' ') f.erase(0, 1);
+    while (!f.empty() && f.back() == ' ') f.pop_back();
+    if (!f.empty() && f[0] == '.')
+        for (auto& ch : f)
+            if (ch == '.') ch = '/';
+    try {
+        const auto& v = doc.at(nlohmann::ordered_json::json_pointer(f));
+        return v.is_string() ? v.get<std::string>() : v.dump();
+    } catch (const std::exception&) {
+        return sys::fail_invalid("--format: no field \"" + format + "\"");
+    }
+}
+
 // `__watch ROOT RUN_ROOT ID PID OUT ERR`: the watch stage of a detached container's monitor
 // lives as long as the container, so it skips the command line parser (its objects are most
 // of a CLI process's heap) and goes straight to the engine.

@@ -126,19 +126,7 @@ void register_networks(CLI::App& app, Globals& g) {
                 }
                 Json j = MD_TRY(inspect_json(store, *n));
                 if (!ifmt->empty()) {
-                    std::string f = *ifmt;
-                    if (f.rfind("{{", 0) == 0 && f.size() > 4 && f.ends_with("}}")) f = f.substr(2, f.size() - 4);
-                    while (!f.empty() && f.front() == ' ') f.erase(0, 1);
-                    while (!f.empty() && f.back() == ' ') f.pop_back();
-                    if (!f.empty() && f[0] == '.')
-                        for (auto& ch : f)
-                            if (ch == '.') ch = '/';
-                    try {
-                        const Json& v = j.at(Json::json_pointer(f));
-                        println(v.is_string() ? v.get<std::string>() : v.dump());
-                    } catch (const std::exception&) {
-                        return sys::fail_invalid("--format: no field \"" + *ifmt + "\"");
-                    }
+                    println(MD_TRY(inspect_field(j, *ifmt)));
                     continue;
                 }
                 out.push_back(std::move(j));

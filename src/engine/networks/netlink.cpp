@@ -214,11 +214,24 @@ sys::Result<void> Netlink::add_veth(const std::string& host_name, int master, co
     return request(m.bytes(), "create veth pair \"" + host_name + "\" / \"" + peer_name + "\"");
 }
 
-sys::Result<void> Netlink::delete_link(const std::string& name) {
-    Msg m(RTM_DELLINK, 0);
+namespace {
+
+// An RTM_*LINK request for link `index` (0: named by IFLA_IFNAME), setting `flags`.
+Msg link_msg(uint16_t type, uint16_t nl_flags, int index, unsigned flags) {
+    Msg m(type, nl_flags);
     ifinfomsg ifi{};
     ifi.ifi_family = AF_UNSPEC;
+    ifi.ifi_index = index;
+    ifi.ifi_flags = flags;
+    ifi.ifi_change = flags;
     m.put_struct(ifi);
+    return m;
+}
+
+}  // namespace
+
+sys::Result<void> Netlink::delete_link(const std::string& name) {
+    Msg m = link_msg(RTM_DELLINK, 0, 0, 0);
     m.attr_str(IFLA_IFNAME, name);
     auto r = request(m.bytes(), "delete link \"" + name + "\"");
     if (!r && r.error().err() == ENODEV) return sys::fail(sys::Error::not_found("no such network interface \"" + name + "\""));
@@ -226,13 +239,7 @@ sys::Result<void> Netlink::delete_link(const std::string& name) {
 }
 
 sys::Result<void> Netlink::set_up(int index) {
-    Msg m(RTM_NEWLINK, 0);
-    ifinfomsg ifi{};
-    ifi.ifi_family = AF_UNSPEC;
-    ifi.ifi_index = index;
-    ifi.ifi_flags = IFF_UP;
-    ifi.ifi_change = IFF_UP;
-    m.put_struct(ifi);
+    Msg m = link_msg(RTM_NEWLINK, 0, index, IFF_UP);
     return request(m.bytes(), "set link " + std::to_string(index) + " up");
 }
 

@@ -23,12 +23,14 @@ void copy_winsize(int from, int to) {
     if (::ioctl(from, TIOCGWINSZ, &ws) == 0) ::ioctl(to, TIOCSWINSZ, &ws);
 }
 
-/// Copy what is readable on `from` to `to`; false on EOF / error.
-bool pump(int from, int to) {
+/// Copy what is readable on `from` to `to` (and to `tee`); false on EOF / error.
+bool pump(int from, int to, const std::function<void(std::string_view)>* tee = nullptr) {
     char buf[16384];
     ssize_t n = ::read(from, buf, sizeof buf);
     if (n <= 0) return n < 0 && (errno == EAGAIN || errno == EINTR);
-    return static_cast<bool>(sys::write_all(to, std::string_view(buf, static_cast<size_t>(n))));
+    std::string_view chunk(buf, static_cast<size_t>(n));
+    if (tee && *tee) (*tee)(chunk);
+    return static_cast<bool>(sys::write_all(to, chunk));
 }
 }  // namespace
 
@@ -39,7 +41,7 @@ void block_forwarded_signals(sigset_t* old) {
     ::sigprocmask(SIG_BLOCK, &set, old);
 }
 
-sys::Result<int> wait_foreground(pid_t pid, int pty_master) {
+sys::Result<int> wait_foreground(pid_t pid, int pty_master, const std::function<void(std::string_view)>& on_output) {
     // Orphans of the container (no pid namespace) are reparented to us and reaped here.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     sigset_t set;
@@ -68,7 +70,7 @@ sys::Result<int> wait_foreground(pid_t pid, int pty_master) {
         if (rc < 0 && errno == EINTR) continue;
         if (rc == 0 && exited) break;
         if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-            if (!pump(pty_master, 1)) pty_open = false;
+            if (!pump(pty_master, 1, &on_output)) pty_open = false;
         }
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             if (!pump(0, pty_master)) stdin_open = false;

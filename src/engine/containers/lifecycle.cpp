@@ -352,7 +352,11 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
     lock = sys::FileLock();
     undo.commit();
     sys::UniqueFd master(l->pty_master);
-    auto code = runtime::wait_foreground(l->pid, master.get());
+    // The pty's output goes to the log too (docker logs of a -t container show it).
+    auto code = runtime::wait_foreground(l->pid, master.get(), [&log](std::string_view chunk) {
+        (void)log.write(logs::Stream::stdout_, chunk);
+    });
+    (void)log.flush();
     int status = code ? ((*code >= 128) ? (*code - 128) : (*code << 8)) : -1;
     finish(ctx, c.id, status);
     return code;

@@ -124,3 +124,12 @@ teardown() { engine_teardown; }
 	run md volume create 'bad name'
 	[[ "$status" -ne 0 ]]
 }
+
+@test "logs of a -t container: what its pty printed" {
+	command -v script >/dev/null || skip "script (util-linux) not found"
+	run bash -c "script -qefc '$MYDOCKER run -it --name ttylog --cgroup-parent $CG_PARENT busybox sh -c \"echo said-on-the-pty; exit 4\"' /dev/null </dev/null"
+	assert_status 4
+	run md logs ttylog
+	assert_success
+	assert_output_contains said-on-the-pty
+}

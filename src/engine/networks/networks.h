@@ -143,7 +143,8 @@ private:
     sys::Result<void> ensure_bridge(Network& n);
     sys::Result<std::vector<Subnet>> taken_subnets(const std::string& except_id);
     sys::Result<void> refresh_rules(bool force);
-    void update_hosts(const std::vector<std::string>& networks);
+    // Rewrite /etc/hosts of every container on `networks` (and of `also`).
+    void update_hosts(const std::vector<std::string>& networks, const std::string& also = "");
     sys::Result<sys::FileLock> lock();
     std::string dir_of(const std::string& id) const;
 

@@ -524,7 +524,7 @@ sys::Result<void> Store::write_files(const std::string& container, const std::st
     return {};
 }
 
-void Store::update_hosts(const std::vector<std::string>& network_ids) {
+void Store::update_hosts(const std::vector<std::string>& network_ids, const std::string& also) {
     // Who is where: every live lease of the touched networks.
     std::map<std::string, std::vector<std::string>> nets_of;  // container -> network ids
     struct Member {
@@ -557,6 +557,7 @@ void Store::update_hosts(const std::vector<std::string>& network_ids) {
             for (const auto& [c, ns] : nets_of)
                 if (std::count(ns.begin(), ns.end(), id)) containers.insert(c);
     // A container's peers come from all of its networks, not only the touched ones.
+    if (!also.empty()) containers.insert(also);  // its own address, even on the default bridge
     if (!containers.empty())
         for (const auto& [id, n] : by_id) read_members(n);
     for (const auto& c : containers) {
@@ -694,7 +695,7 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
             return sys::fail_invalid(std::string("hosts.json: ") + e.what());
         }
     }
-    update_hosts(touched);
+    update_hosts(touched, req.container);
     undo.commit();
     return out;
 }

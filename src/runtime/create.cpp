@@ -327,10 +327,9 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
             if (!tree) ctx.log.debug("cgroup mount left to init: " + tree.error().message());
             MD_TRY(sync_send_fd(parent_sock.get(), SyncType::cgroup_tree, tree ? tree->get() : -1));
         }
-        // While init finishes its mounts: the record's start time and the config copy.
+        // While init finishes its mounts: the record's start time.
         auto ps = sys::read_proc_stat(st.pid);
         if (ps) st.pid_start = ps->start_time;
-        MD_TRY(sys::write_file(sys::path_join(dir, "config.json"), config_text, 0600));
         return {};
     };
     st.bundle = opts.bundle;
@@ -380,9 +379,10 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         *opts.console_master_out = master.release();
     }
 
-    // 8. Record the container: state.json once (the config copy is there already), the pid
-    // file.
-    MD_TRY(save_state(ctx, st));
+    // 8. Record the container: state.json once, with its config, the pid file.
+    st.poststart_hooks = !spec.hooks.poststart.empty();
+    st.poststop_hooks = !spec.hooks.poststop.empty();
+    MD_TRY(save_state(ctx, st, config_text));
     if (!opts.pid_file.empty()) {
         auto pf = MD_TRY(sys::absolute_path(opts.pid_file));
         MD_TRY_CTX(sys::write_file_atomic(pf, std::to_string(st.pid), 0644), "--pid-file");

@@ -99,7 +99,7 @@ sys::Result<int> exec(const Context& ctx, const ExecOptions& o) {
     if (s == Status::paused) return sys::fail(sys::Error::bad_state("cannot exec in a paused container"));
     if (s != Status::running && s != Status::created)
         return sys::fail(sys::Error::bad_state("cannot exec in a stopped container"));
-    auto text = MD_TRY(sys::read_file(sys::path_join(state_dir(ctx, o.id), "config.json")));
+    auto text = MD_TRY(load_config(ctx, o.id));
     auto spec = MD_TRY(parse_spec(text, st.bundle));
     auto proc = MD_TRY(build_process(o, spec));
     if (proc.terminal && o.detach && o.console_socket.empty())

@@ -21,7 +21,9 @@ sys::Result<std::unique_ptr<cgroups::Manager>> manager_of(const Context& ctx, co
 
 /// Hooks of the container's recorded config, parsed only when it has any of `kind`.
 sys::Result<std::vector<Hook>> recorded_hooks(const Context& ctx, const ContainerState& st, const char* kind) {
-    auto text = sys::read_file(sys::path_join(state_dir(ctx, st.id), "config.json"));
+    if (st.config_in_state && !(std::string(kind) == "poststart" ? st.poststart_hooks : st.poststop_hooks))
+        return std::vector<Hook>{};
+    auto text = load_config(ctx, st.id);
     if (!text) return std::vector<Hook>{};
     if (text->find(std::string("\"") + kind + "\"") == std::string::npos) return std::vector<Hook>{};
     auto spec = MD_TRY(parse_spec(*text, st.bundle));

@@ -47,8 +47,19 @@ sys::Result<ContainerState> load_state(const Context& ctx, const std::string& id
         return sys::fail(std::move(text.error()).wrap("load state of \"" + id + "\""));
     }
     try {
-        json j = json::parse(*text);
+        // The recorded config is skipped: state, list and kill have no use for it.
+        bool has_config = false;
+        json j = json::parse(*text, [&](int depth, json::parse_event_t event, json& parsed) {
+            if (depth == 1 && event == json::parse_event_t::key && parsed == "config") {
+                has_config = true;
+                return false;
+            }
+            return true;
+        });
         ContainerState st;
+        st.config_in_state = has_config;
+        st.poststart_hooks = j.value("poststart_hooks", false);
+        st.poststop_hooks = j.value("poststop_hooks", false);
         st.id = j.at("id").get<std::string>();
         st.pid = j.at("pid").get<pid_t>();
         st.pid_start = j.value("pid_start", uint64_t{0});
@@ -65,12 +76,42 @@ sys::Result<ContainerState> load_state(const Context& ctx, const std::string& id
     }
 }
 
-sys::Result<void> save_state(const Context& ctx, const ContainerState& st) {
+sys::Result<void> save_state(const Context& ctx, const ContainerState& st, std::string_view config) {
     json j = {{"id", st.id},         {"pid", st.pid},         {"pid_start", st.pid_start},
               {"bundle", st.bundle}, {"rootfs", st.rootfs},   {"created", st.created},
               {"cgroup_path", st.cgroup_path}, {"owner", st.owner}, {"no_pivot", st.no_pivot},
               {"annotations", st.annotations}};
-    return sys::write_file_atomic(sys::path_join(state_dir(ctx, st.id), "state.json"), j.dump(), 0600);
+    if (st.poststart_hooks) j["poststart_hooks"] = true;
+    if (st.poststop_hooks) j["poststop_hooks"] = true;
+    std::string text = j.dump();
+    if (!config.empty()) {
+        // Spliced in as it was read (it parsed as a spec): no second parse and dump of it.
+        if (config.starts_with("\xEF\xBB\xBF")) config.remove_prefix(3);  // a BOM is only valid first
+        text.pop_back();
+        text += ",\"config\":";
+        text += config;
+        text += '}';
+    }
+    return sys::write_file_atomic(sys::path_join(state_dir(ctx, st.id), "state.json"), text, 0600);
+}
+
+sys::Result<std::string> load_config(const Context& ctx, const std::string& id) {
+    MD_TRY(validate_id(id));
+    std::string dir = state_dir(ctx, id);
+    auto text = sys::read_file(sys::path_join(dir, "state.json"));
+    if (!text) {
+        if (text.error().err() == ENOENT)
+            return sys::fail(sys::Error::not_found("container \"" + id + "\" does not exist"));
+        return sys::fail(std::move(text.error()).wrap("load state of \"" + id + "\""));
+    }
+    try {
+        json j = json::parse(*text);
+        if (auto it = j.find("config"); it != j.end()) return it->dump();
+    } catch (const json::exception& e) {
+        return sys::fail_invalid("state of \"" + id + "\" is corrupt: " + e.what());
+    }
+    // Recorded by an older mydocker-runc: the config beside the state.
+    return sys::read_file(sys::path_join(dir, "config.json"));
 }
 
 Status current_status(const Context& ctx, const ContainerState& st) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/context.h"
@@ -35,6 +36,10 @@ struct ContainerState {
     std::string owner;
     bool no_pivot = false;
     std::map<std::string, std::string> annotations;
+    // The config has poststart / poststop hooks: only then is it read back for them.
+    bool poststart_hooks = false;
+    bool poststop_hooks = false;
+    bool config_in_state = false;  // state.json holds the config (else: config.json beside it)
 };
 
 /// `<root>/<id>`.
@@ -43,8 +48,12 @@ std::string state_dir(const Context& ctx, const std::string& id);
 sys::Result<void> validate_id(const std::string& id);
 /// Read a container's record; not_found names the id.
 sys::Result<ContainerState> load_state(const Context& ctx, const std::string& id);
-/// Write the record atomically (temp file + rename).
-sys::Result<void> save_state(const Context& ctx, const ContainerState& st);
+/// Write the record atomically (temp file + rename), with `config` (the config.json text the
+/// container was created from, valid JSON) under "config" when given: one file, one inode
+/// fewer per container than a config.json beside it.
+sys::Result<void> save_state(const Context& ctx, const ContainerState& st, std::string_view config = {});
+/// The config.json text the container was created from.
+sys::Result<std::string> load_config(const Context& ctx, const std::string& id);
 /// The container's status right now.
 Status current_status(const Context& ctx, const ContainerState& st);
 /// The OCI state JSON (ociVersion, id, status, pid, bundle, annotations, created, owner).

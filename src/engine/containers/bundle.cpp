@@ -142,12 +142,16 @@ sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const ima
     if (is_mountpoint(p.rootfs)) return {};
     if (image.layer_dirs.empty()) return sys::fail_invalid("image " + image.id.substr(0, 12) + " has no layers");
     // The init layer, as docker's: the mount points of the engine's /etc files, so that the
-    // runtime finds them and creates nothing in the upper dir (commit leaves them out).
-    std::string init = sys::path_join(p.dir, "init");
-    MD_TRY(sys::mkdir_all(sys::path_join(init, "etc"), 0755));
-    for (const char* f : {"hosts", "resolv.conf", "hostname"}) {
-        std::string path = sys::path_join(init, std::string("etc/") + f);
-        if (!sys::path_exists(path)) MD_TRY(sys::write_file(path, "", 0644));
+    // runtime finds them and creates nothing in the upper dir (commit leaves them out). It is
+    // the same for every container: one read-only lower dir under the root, made once.
+    std::string init = sys::path_join(ctx.layers_dir(), "init");
+    if (!sys::path_exists(sys::path_join(init, "etc/hostname"))) {
+        std::string tmp = init + ".tmp." + std::to_string(::getpid());
+        MD_TRY(sys::mkdir_all(sys::path_join(tmp, "etc"), 0755));
+        for (const char* f : {"hosts", "resolv.conf", "hostname"})
+            MD_TRY(sys::write_file(sys::path_join(tmp, std::string("etc/") + f), "", 0644));
+        // rename(2) publishes it whole; a racing twin that lost just goes.
+        if (::rename(tmp.c_str(), init.c_str()) < 0) (void)sys::remove_all(tmp);
     }
     std::string lower = init;
     for (auto it = image.layer_dirs.rbegin(); it != image.layer_dirs.rend(); ++it) {

@@ -218,7 +218,7 @@ sys::Result<NetworkJoin> prepare_network(const Context& ctx, const Container& c)
     }
     j.files_dir = paths_of(ctx, c.id).dir;
     j.hostname = c.config.hostname;
-    MD_TRY(networks::Store(ctx).write_files(c.id, c.config.hostname, c.host.extra_hosts, c.host.dns, mode == "host"));
+    MD_TRY(networks::Store(ctx).write_files(c.id, c.config.hostname, c.host.extra_hosts, c.host.dns, mode));
     return j;
 }
 

@@ -125,10 +125,11 @@ public:
 
     /// Write the name-service files of a container (<dir>/hosts, resolv.conf, hostname) before
     /// it is created; attach() rewrites hosts with its own address and peers.
-    /// `host_network`: copies of the host's /etc/hosts and resolv.conf instead.
+    /// `mode` "host": copies of the host's /etc/hosts and resolv.conf instead; "none": no
+    /// address will come, so nothing is kept for attach() to rewrite.
     sys::Result<void> write_files(const std::string& container, const std::string& hostname,
                                   const std::vector<std::string>& extra_hosts, const std::vector<std::string>& dns,
-                                  bool host_network);
+                                  const std::string& mode);
 
     /// The nftables table and default bridge names of this root.
     const std::string& table() const { return table_; }

@@ -503,7 +503,8 @@ sys::Result<std::vector<std::string>> Store::prune() {
 
 sys::Result<void> Store::write_files(const std::string& container, const std::string& hostname,
                                      const std::vector<std::string>& extra_hosts, const std::vector<std::string>& dns,
-                                     bool host_network) {
+                                     const std::string& mode) {
+    bool host_network = mode == "host";
     std::string dir = sys::path_join(ctx_.containers_dir(), container);
     std::string host_resolv = sys::read_file("/etc/resolv.conf").value_or("");
     std::vector<HostEntry> extra;
@@ -513,8 +514,10 @@ sys::Result<void> Store::write_files(const std::string& container, const std::st
         hosts = sys::read_file("/etc/hosts").value_or("127.0.0.1\tlocalhost\n");
         for (const auto& e : extra) hosts += e.ip + "\t" + e.names + "\n";
     } else {
-        Json meta = {{"hostname", hostname}, {"extra", extra_hosts}, {"ip", ""}};
-        MD_TRY(sys::write_file_atomic(sys::path_join(dir, "hosts.json"), meta.dump(), 0600));
+        if (mode != "none") {
+            Json meta = {{"hostname", hostname}, {"extra", extra_hosts}, {"ip", ""}};
+            MD_TRY(sys::write_file_atomic(sys::path_join(dir, "hosts.json"), meta.dump(), 0600));
+        }
         hosts = render_hosts(hostname, "", extra, {});
     }
     MD_TRY(sys::write_file(sys::path_join(dir, "hosts"), hosts, 0644));

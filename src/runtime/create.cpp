@@ -270,6 +270,13 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     icfg.id = opts.id;
     icfg.bundle = opts.bundle;
 
+    // With a deferred cgroup, parent and init work at the same time: on different CPUs only
+    // if the scheduler is told (this VM's packs a new child onto its parent's CPU, so the two
+    // took turns). Init is moved to the other CPUs until it joins its cgroup.
+    if (icfg.defer_cgroup && ::sched_getaffinity(0, sizeof icfg.affinity, &icfg.affinity) == 0 &&
+        CPU_COUNT(&icfg.affinity) > 1)
+        icfg.restore_affinity = true;
+
     // 6. clone: fork semantics (no new stack), the child runs init_main on its copy of memory.
     long pid = -1;
     if (cgroup_dir_fd.valid()) {
@@ -287,6 +294,12 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     }
     if (pid < 0) return sys::fail_errno("clone init");
     if (pid == 0) init_main(icfg);
+    if (icfg.restore_affinity) {
+        cpu_set_t others = icfg.affinity;
+        int cpu = ::sched_getcpu();
+        if (cpu >= 0) CPU_CLR(cpu, &others);
+        if (CPU_COUNT(&others) > 0) ::sched_setaffinity(static_cast<pid_t>(pid), sizeof others, &others);
+    }
     child_sock.reset();
     stdio_fds.clear();
     fifo_fd.reset();

@@ -207,6 +207,8 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
         cgroup_ready = true;
         MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::cgroup_ready));
         if (cfg.defer_cgroup) MD_TRY(join_cgroup());
+        // (A cpuset join set it to the cpuset's CPUs already; the kernel keeps it within them.)
+        if (cfg.restore_affinity) ::sched_setaffinity(0, sizeof cfg.affinity, &cfg.affinity);
         return {};
     };
     if (cfg.new_user_ns) {

@@ -2,6 +2,8 @@
 // the protocol with the parent). Also the steps `exec` shares with it.
 #pragma once
 
+#include <sched.h>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -37,6 +39,10 @@ struct InitConfig {
     int unshare_flags = 0;         // CLONE_NEW* init makes itself, after CONTINUE
     bool start_over_sync = false;  // wait for START on the sync socket, not on exec.fifo
     bool cgroup_tree = false;      // the parent sends CGROUP_TREE after CGROUP_READY
+    // The parent moved init off its CPU for the deferred-cgroup phase (create.cpp); init
+    // takes back this, the parent's own affinity, when it joins the cgroup.
+    bool restore_affinity = false;
+    cpu_set_t affinity{};
     cgroups::Manager* cgroup = nullptr;
     const SeccompFilter* seccomp = nullptr;
     unsigned preserve_fds = 0;

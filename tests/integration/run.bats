@@ -119,3 +119,11 @@ load helpers
 	no_state_left
 	no_cgroup_left
 }
+
+@test "the container process may run on every CPU its runtime may" {
+	set_args sh -c 'grep Cpus_allowed_list /proc/self/status'
+	runtime run --bundle "$BUNDLE" "$CID"
+	assert_success
+	[ "$output" = "$(grep Cpus_allowed_list /proc/self/status)" ] ||
+		fail "container: $output, runtime: $(grep Cpus_allowed_list /proc/self/status)"
+}

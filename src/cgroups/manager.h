@@ -59,6 +59,9 @@ public:
     /// thread lets the kernel skip the global threadgroup lock that a write of a pid into
     /// cgroup.procs takes (an RCU grace period: 5-15 ms here, most of a container start).
     virtual sys::Result<void> join_self_v1() = 0;
+    /// The files join_self_v1() writes "0" into, in its order (v1: each hierarchy's `tasks`),
+    /// so that a parent can open them for the process that joins; none on v2.
+    virtual std::vector<std::string> self_join_files() const { return {}; }
     /// Freeze or thaw every process in the cgroup; returns once the kernel reports the state.
     virtual sys::Result<void> freeze(FreezerState state) = 0;
     /// The current freezer state.

@@ -113,24 +113,47 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
 
     std::string dir = state_dir(ctx, opts.id);
     ctx.log.debug("create \"" + opts.id + "\" in \"" + dir + "\"");
-    // 2. The state dir: mkdir is the atomic "this id is ours" step.
-    MD_TRY(sys::mkdir_all(ctx.root, 0711));
-    if (::mkdir(dir.c_str(), 0711) < 0) {
-        if (errno == EEXIST) return sys::fail(sys::Error::exists("container with id \"" + opts.id + "\" already exists"));
-        return sys::fail_errno("create state dir \"" + dir + "\"");
-    }
     // Declared before `undo`: its undo steps use it, so it must outlive them.
-    std::unique_ptr<cgroups::Manager> mgr;
+    std::string cg_path = cgroup_path_for(spec, opts.id);
+    auto mgr = MD_TRY(cgroups::make_manager(cgroups::Config{ctx.cgroup_root, cg_path}, ctx.log));
     bool cgroup_made = false;
     sys::CleanupStack undo;
-    undo.push([&] { (void)sys::remove_all(dir); });
     Created out;
-    out.lock = MD_TRY(sys::FileLock::acquire(dir));
-    struct stat dst;
-    if (::fstat(out.lock.fd(), &dst) == 0) {
-        out.dir_dev = dst.st_dev;
-        out.dir_ino = dst.st_ino;
-    }
+    const bool new_cgroup_ns =
+        lx.find_namespace(NamespaceType::cgroup) && lx.find_namespace(NamespaceType::cgroup)->path.empty();
+    // Self join: the limits are set before the clone, init is created inside the cgroup2 part
+    // (clone3 CLONE_INTO_CGROUP) and moves itself into the v1 hierarchies ("0" into `tasks`):
+    // no migration takes the kernel's threadgroup lock, which costs an RCU grace period.
+    // Not with a new user namespace: its root may not write the host's cgroup files.
+    const bool self_join = !new_cgroup_ns && !new_user_ns;
+    // With nothing to clone into (pure v1), the cgroup need not exist before the clone: the
+    // parent makes it and sets its limits while init unshares and mounts (the two run on two
+    // CPUs), and init joins at CGROUP_READY, before anything that needs the cgroup.
+    const bool defer_cgroup = self_join && mgr->clone_into_dir().empty();
+    // 2. The state dir: mkdir is the atomic "this id is ours" step. `run` with a deferred
+    // cgroup makes it after the clone, on the parent's side of the parallel part: until then
+    // init has only unshared and mounted in its own namespaces, and is killed on EEXIST.
+    const bool late_state_dir = start_over_sync && defer_cgroup;
+    auto make_state_dir = [&]() -> sys::Result<void> {
+        int rc = ::mkdir(dir.c_str(), 0711);
+        if (rc < 0 && errno == ENOENT) {  // the first container under this root
+            MD_TRY(sys::mkdir_all(ctx.root, 0711));
+            rc = ::mkdir(dir.c_str(), 0711);
+        }
+        if (rc < 0) {
+            if (errno == EEXIST) return sys::fail(sys::Error::exists("container with id \"" + opts.id + "\" already exists"));
+            return sys::fail_errno("create state dir \"" + dir + "\"");
+        }
+        undo.push([&] { (void)sys::remove_all(dir); });
+        out.lock = MD_TRY(sys::FileLock::acquire(dir));
+        struct stat dst;
+        if (::fstat(out.lock.fd(), &dst) == 0) {
+            out.dir_dev = dst.st_dev;
+            out.dir_ino = dst.st_ino;
+        }
+        return {};
+    };
+    if (!late_state_dir) MD_TRY(make_state_dir());
 
     const unsigned listen = listen_fds();
     unsigned preserve = opts.preserve_fds + listen;
@@ -154,8 +177,6 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     // 4. The cgroup: made here, or (pure v1, see `defer_cgroup`) by the parent while init
     // unshares its namespaces and mounts. Its undo step comes before init's, so that init is
     // killed first on the way back.
-    std::string cg_path = cgroup_path_for(spec, opts.id);
-    mgr = MD_TRY(cgroups::make_manager(cgroups::Config{ctx.cgroup_root, cg_path}, ctx.log));
     undo.push([&] {
         if (!cgroup_made) return;
         if (auto r = mgr->destroy(); !r) ctx.log.warn("remove cgroup: " + r.error().message());
@@ -212,19 +233,12 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     icfg.fifo_fd = fifo_fd.valid() ? fifo_fd.get() : -1;
     icfg.console_fd = console.get();
     icfg.new_user_ns = new_user_ns;
-    icfg.new_cgroup_ns = lx.find_namespace(NamespaceType::cgroup) && lx.find_namespace(NamespaceType::cgroup)->path.empty();
+    icfg.new_cgroup_ns = new_cgroup_ns;
     icfg.no_pivot = opts.no_pivot;
-    icfg.early_continue = !icfg.new_cgroup_ns;
-    // Self join: the limits are set before the clone, init is created inside the cgroup2 part
-    // (clone3 CLONE_INTO_CGROUP) and moves itself into the v1 hierarchies ("0" into `tasks`):
-    // no migration takes the kernel's threadgroup lock, which costs an RCU grace period.
-    // Not with a new user namespace: its root may not write the host's cgroup files.
-    icfg.self_join = icfg.early_continue && !new_user_ns;
+    icfg.early_continue = !new_cgroup_ns;
+    icfg.self_join = self_join;
     icfg.cgroup = mgr.get();
-    // With nothing to clone into (pure v1), the cgroup need not exist before the clone: the
-    // parent makes it and sets its limits while init unshares and mounts (the two run on two
-    // CPUs), and init joins at CGROUP_READY, before anything that needs the cgroup.
-    icfg.defer_cgroup = icfg.self_join && mgr->clone_into_dir().empty();
+    icfg.defer_cgroup = defer_cgroup;
     sys::UniqueFd cgroup_dir_fd;
     if (!icfg.defer_cgroup) MD_TRY(make_cgroup());
     if (icfg.self_join && !icfg.defer_cgroup) {
@@ -321,8 +335,23 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         }
         if (icfg.early_continue) MD_TRY(sync_send(parent_sock.get(), SyncType::continue_, pid));
         if (icfg.defer_cgroup) {
+            if (late_state_dir) MD_TRY(make_state_dir());
             MD_TRY(make_cgroup());
             MD_TRY_CTX(mgr->set(res), "linux.resources");
+            // The files init writes "0" into to join, opened here: init's path is the
+            // longer one. (Any that will not open: init opens them all itself.)
+            std::vector<sys::UniqueFd> join_fds;
+            std::vector<int> raw;
+            for (const auto& f : mgr->self_join_files()) {
+                auto fd = sys::open_file(f, O_WRONLY);
+                if (!fd) {
+                    raw.clear();
+                    break;
+                }
+                raw.push_back(fd->get());
+                join_fds.push_back(std::move(*fd));
+            }
+            MD_TRY(sync_send_fds(parent_sock.get(), SyncType::cgroup_ready, raw));
         } else if (!icfg.self_join) {
             // Limits first, then join: on v1 the device rules are written as "deny all" then
             // the allows, and init, already making /dev nodes (early continue), must never be
@@ -331,7 +360,8 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
             MD_TRY_CTX(mgr->set(res), "linux.resources");
             MD_TRY_CTX(mgr->add_process(static_cast<pid_t>(pid)), "join cgroup \"" + cg_path + "\"");
         }
-        MD_TRY(sync_send(parent_sock.get(), icfg.early_continue ? SyncType::cgroup_ready : SyncType::continue_, pid));
+        if (!icfg.defer_cgroup)
+            MD_TRY(sync_send(parent_sock.get(), icfg.early_continue ? SyncType::cgroup_ready : SyncType::continue_, pid));
         if (cgroup_mount) {
             RootfsOptions ro;
             ro.cgroup_path = cg_path;

@@ -205,8 +205,18 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     auto wait_cgroup = [&]() -> sys::Result<void> {
         if (cgroup_ready) return {};
         cgroup_ready = true;
-        MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::cgroup_ready));
-        if (cfg.defer_cgroup) MD_TRY(join_cgroup());
+        auto fds = MD_TRY(sync_wait_for_fds(cfg.sync_fd, SyncType::cgroup_ready));
+        if (cfg.defer_cgroup) {
+            auto files = cfg.cgroup->self_join_files();
+            if (fds.empty() || fds.size() != files.size()) {
+                MD_TRY(join_cgroup());
+            } else {
+                // The parent opened the `tasks` files: "0" into each moves this thread.
+                for (size_t i = 0; i < fds.size(); ++i)
+                    if (MD_RETRY(::write(fds[i].get(), "0", 1)) < 0)
+                        return sys::fail_errno("join cgroup \"" + cfg.cgroup_path + "\": write \"0\" to \"" + files[i] + "\"");
+            }
+        }
         // (A cpuset join set it to the cpuset's CPUs already; the kernel keeps it within them.)
         if (cfg.restore_affinity) ::sched_setaffinity(0, sizeof cfg.affinity, &cfg.affinity);
         return {};

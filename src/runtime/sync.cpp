@@ -72,44 +72,49 @@ sys::Result<SyncMessage> sync_wait_for(int fd, SyncType expected) {
     return m;
 }
 
-sys::Result<void> sync_send_fd(int sock, SyncType type, int fd) {
+constexpr size_t kMaxFds = 16;
+
+sys::Result<void> sync_send_fds(int sock, SyncType type, const std::vector<int>& fds) {
+    if (fds.size() > kMaxFds) return sys::fail_invalid("sync: too many fds for one message");
     Header h{static_cast<uint32_t>(type), 0, 0};
     struct iovec iov = {&h, sizeof h};
     struct msghdr msg = {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
-    if (fd >= 0) {
+    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
+    if (!fds.empty()) {
         msg.msg_control = cbuf;
-        msg.msg_controllen = sizeof cbuf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
         struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
     }
     if (MD_RETRY(::sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0)
         return sys::fail_errno(std::string("send sync message \"") + type_name(type) + "\"");
     return {};
 }
 
-sys::Result<sys::UniqueFd> sync_wait_for_fd(int sock, SyncType expected) {
+sys::Result<std::vector<sys::UniqueFd>> sync_wait_for_fds(int sock, SyncType expected) {
     char buf[sizeof(Header) + kMaxText];
     struct iovec iov = {buf, sizeof buf};
     struct msghdr msg = {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
     msg.msg_control = cbuf;
     msg.msg_controllen = sizeof cbuf;
     ssize_t n = MD_RETRY(::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC));
     if (n < 0) return sys::fail_errno("receive sync message");
-    sys::UniqueFd fd;
+    std::vector<sys::UniqueFd> fds;
     for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
             int f;
-            std::memcpy(&f, CMSG_DATA(c), sizeof f);
-            fd.reset(f);
+            std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+            fds.emplace_back(f);
         }
     }
     if (n == 0) return sys::fail(sys::Error::not_found("sync socket closed by peer"));
@@ -122,7 +127,17 @@ sys::Result<sys::UniqueFd> sync_wait_for_fd(int sock, SyncType expected) {
         return sys::fail(sys::Error(sys::ErrorCode::system, std::string(buf + sizeof h, h.text_len), static_cast<int>(h.value)));
     if (type != expected)
         return sys::fail_invalid(std::string("sync: expected \"") + type_name(expected) + "\", got \"" + type_name(type) + "\"");
-    return fd;
+    return fds;
+}
+
+sys::Result<void> sync_send_fd(int sock, SyncType type, int fd) {
+    return sync_send_fds(sock, type, fd >= 0 ? std::vector<int>{fd} : std::vector<int>{});
+}
+
+sys::Result<sys::UniqueFd> sync_wait_for_fd(int sock, SyncType expected) {
+    auto fds = MD_TRY(sync_wait_for_fds(sock, expected));
+    if (fds.empty()) return sys::UniqueFd{};
+    return std::move(fds.front());
 }
 
 void sync_send_error(int fd, const sys::Error& e) {

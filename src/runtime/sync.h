@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sys/error.h"
 #include "sys/fd.h"
@@ -70,9 +71,12 @@ sys::Result<void> sync_send(int fd, SyncType type, int64_t value = 0, std::strin
 sys::Result<SyncMessage> sync_recv(int fd);
 /// Receive and require `expected`; an ERROR message becomes the returned Error.
 sys::Result<SyncMessage> sync_wait_for(int fd, SyncType expected);
-/// Send one message carrying `fd` (SCM_RIGHTS); `fd` < 0 sends the message alone.
+/// Send one message carrying `fds` (SCM_RIGHTS, at most 16; none: the message alone).
+sys::Result<void> sync_send_fds(int sock, SyncType type, const std::vector<int>& fds);
+/// Receive and require `expected`, with the fds it carries.
+sys::Result<std::vector<sys::UniqueFd>> sync_wait_for_fds(int sock, SyncType expected);
+/// The same for one fd (`fd` < 0: none; an invalid fd back if none came).
 sys::Result<void> sync_send_fd(int sock, SyncType type, int fd);
-/// Receive and require `expected`, with the fd it carries (invalid if none).
 sys::Result<sys::UniqueFd> sync_wait_for_fd(int sock, SyncType expected);
 /// Child side: report `e` to the parent. Best effort.
 void sync_send_error(int fd, const sys::Error& e);

@@ -156,9 +156,16 @@ std::string ManagerV1::clone_into_dir() const { return unified_present() ? contr
 
 sys::Result<void> ManagerV1::join_self_v1() {
     MD_TRY(check_path());
-    for (const auto& c : controllers())
-        if (present(c)) MD_TRY(write_knob(controller_path(c) + "/tasks", "0"));
+    for (const auto& f : self_join_files()) MD_TRY(write_knob(f, "0"));
     return {};
+}
+
+std::vector<std::string> ManagerV1::self_join_files() const {
+    std::vector<std::string> out;
+    if (!check_path()) return out;
+    for (const auto& c : controllers())
+        if (present(c)) out.push_back(controller_path(c) + "/tasks");
+    return out;
 }
 
 sys::Result<void> ManagerV1::freeze(FreezerState state) {

@@ -20,6 +20,7 @@ class ManagerV1 final : public Manager {
     sys::Result<void> add_process(pid_t pid) override;
     std::string clone_into_dir() const override;
     sys::Result<void> join_self_v1() override;
+    std::vector<std::string> self_join_files() const override;
     sys::Result<void> freeze(FreezerState state) override;
     sys::Result<FreezerState> freezer_state() const override;
     sys::Result<std::vector<pid_t>> pids() const override;

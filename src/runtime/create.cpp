@@ -435,6 +435,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     out.poststart = std::move(spec.hooks.poststart);
     out.poststop = std::move(spec.hooks.poststop);
     if (start_over_sync) out.start_sock = std::move(parent_sock);
+    out.cgroup = std::move(mgr);
     return out;
 }
 

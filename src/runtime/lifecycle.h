@@ -4,9 +4,11 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "cgroups/manager.h"
 #include "runtime/container.h"
 #include "runtime/spec.h"
 #include "runtime/state.h"
@@ -25,6 +27,7 @@ struct Created {
     sys::FileLock lock;  // the state dir's lock, held from create until start
     dev_t dir_dev = 0;   // the state dir we made: delete leaves alone one that replaced it
     ino_t dir_ino = 0;
+    std::unique_ptr<cgroups::Manager> cgroup;  // the container's, with what it looked up
 };
 
 /// create(): everything up to init waiting for start. With `start_over_sync` (run), no
@@ -40,7 +43,8 @@ sys::Result<void> remove_created(const Context& ctx, const Created& c);
 /// 10 s passed.
 void wait_for_exec(pid_t pid, uint64_t pid_start);
 /// Tear a container down: every process gone, poststop hooks (`poststop`, or the recorded
-/// config's when null), cgroup and state dir removed.
-sys::Result<void> destroy(const Context& ctx, const ContainerState& st, const std::vector<Hook>* poststop);
+/// config's when null), cgroup (through `mgr` when given) and state dir removed.
+sys::Result<void> destroy(const Context& ctx, const ContainerState& st, const std::vector<Hook>* poststop,
+                          cgroups::Manager* mgr = nullptr);
 
 }  // namespace mydocker::runtime

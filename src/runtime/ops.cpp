@@ -63,8 +63,11 @@ sys::Result<void> remove_state_dir(const std::string& dir) {
 
 }  // namespace
 
-sys::Result<void> destroy(const Context& ctx, const ContainerState& st, const std::vector<Hook>* poststop) {
-    auto mgr = MD_TRY(manager_of(ctx, st));
+sys::Result<void> destroy(const Context& ctx, const ContainerState& st, const std::vector<Hook>* poststop,
+                          cgroups::Manager* known) {
+    std::unique_ptr<cgroups::Manager> own;
+    if (!known) own = MD_TRY(manager_of(ctx, st));
+    cgroups::Manager* mgr = known ? known : own.get();
     auto pidfd = sys::pidfd_open(st.pid);
     if (sys::process_alive(st.pid, st.pid_start)) (void)signal_all(ctx, st, SIGKILL);
     else if (auto p = mgr->pids(); p && !p->empty()) (void)signal_all(ctx, st, SIGKILL);
@@ -143,7 +146,7 @@ sys::Result<void> remove_created(const Context& ctx, const Created& c) {
     if (!lock) return lock.error().code() == sys::ErrorCode::not_found ? sys::Result<void>{} : sys::fail(std::move(lock.error()));
     struct stat st;
     if (::fstat(lock->fd(), &st) < 0 || st.st_dev != c.dir_dev || st.st_ino != c.dir_ino) return {};
-    return destroy(ctx, c.state, &c.poststop);
+    return destroy(ctx, c.state, &c.poststop, c.cgroup.get());
 }
 
 sys::Result<std::string> state_json(const Context& ctx, const std::string& id) {

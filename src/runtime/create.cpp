@@ -100,11 +100,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     if (::stat(spec.root.path.c_str(), &rst) < 0 || !S_ISDIR(rst.st_mode))
         return sys::fail(sys::Error::from_errno(ENOENT, "root.path: rootfs \"" + spec.root.path + "\" is not a directory"));
     std::optional<SeccompFilter> seccomp;
-    if (lx.seccomp) {
-        seccomp = MD_TRY_CTX(compile_seccomp(*lx.seccomp, ctx.log), "linux.seccomp");
-        if (seccomp->uses_notify())
-            return sys::fail_invalid("linux.seccomp: SCMP_ACT_NOTIFY is not supported yet");
-    }
+    if (lx.seccomp) seccomp = MD_TRY_CTX(compile_seccomp(*lx.seccomp, ctx.log), "linux.seccomp");
     const Namespace* user_ns = lx.find_namespace(NamespaceType::user);
     bool new_user_ns = user_ns && user_ns->path.empty();
     const Namespace* pid_ns = lx.find_namespace(NamespaceType::pid);
@@ -402,8 +398,9 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         return sys::fail(std::move(r.error()));
     }
     for (;;) {
-        auto m = sync_recv(parent_sock.get());
-        if (!m) return sys::fail(init_error(std::move(m.error())));
+        auto r = sync_recv_fds(parent_sock.get());
+        if (!r) return sys::fail(init_error(std::move(r.error())));
+        auto* m = &r->first;
         if (m->type == SyncType::error)
             return sys::fail(sys::Error(sys::ErrorCode::system, m->text, static_cast<int>(m->value)));
         if (m->type == SyncType::ready) break;
@@ -412,6 +409,16 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
             MD_TRY(run_hooks(spec.hooks.prestart, "prestart", s));
             MD_TRY(run_hooks(spec.hooks.create_runtime, "createRuntime", s));
             MD_TRY(sync_send(parent_sock.get(), SyncType::hooks_done));
+            continue;
+        }
+        if (m->type == SyncType::seccomp_fd && lx.seccomp) {
+            if (r->second.empty()) return sys::fail_invalid("sync: seccomp listener fd missing");
+            // The spec's "MUST generate an error" if the agent cannot be reached: the undo
+            // steps then kill init and remove what create made.
+            std::string s = container_process_state_json(st.pid, lx.seccomp->listener_metadata,
+                                                         oci_state_json(st, Status::creating, false));
+            MD_TRY(send_seccomp_listener(lx.seccomp->listener_path, s, r->second.front().get()));
+            MD_TRY(sync_send(parent_sock.get(), SyncType::seccomp_done));
             continue;
         }
         return sys::fail_invalid("sync: unexpected message from init");

@@ -172,11 +172,23 @@ sys::Result<int> exec(const Context& ctx, const ExecOptions& o) {
         kill_child();
         return sys::fail(std::move(r.error()));
     }
-    // EOF means the child's execve closed its CLOEXEC end: the process runs.
-    auto m = sync_recv(parent_sock.get());
-    if (m) {
+    // EOF means the child's execve closed its CLOEXEC end: the process runs. Before that, a
+    // filter with SCMP_ACT_NOTIFY sends its listener for the agent (sync.h).
+    for (;;) {
+        auto r = sync_recv_fds(parent_sock.get());
+        if (!r) break;
+        const SyncMessage& m = r->first;
+        if (m.type == SyncType::seccomp_fd && !r->second.empty() && spec.linux && spec.linux->seccomp) {
+            std::string ps = container_process_state_json(static_cast<pid_t>(pid), spec.linux->seccomp->listener_metadata,
+                                                          oci_state_json(st, s, false));
+            auto sent = send_seccomp_listener(spec.linux->seccomp->listener_path, ps, r->second.front().get());
+            if (sent) sent = sync_send(parent_sock.get(), SyncType::seccomp_done);
+            if (sent) continue;
+            kill_child();
+            return sys::fail(std::move(sent.error()));
+        }
         kill_child();
-        if (m->type == SyncType::error) return sys::fail(sys::Error(sys::ErrorCode::system, m->text, static_cast<int>(m->value)));
+        if (m.type == SyncType::error) return sys::fail(sys::Error(sys::ErrorCode::system, m.text, static_cast<int>(m.value)));
         return sys::fail_invalid("exec: unexpected message from the child");
     }
     if (!o.pid_file.empty()) {

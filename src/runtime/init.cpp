@@ -117,11 +117,26 @@ sys::Result<void> set_identity(const Process& p, bool allow_setgroups) {
     return {};
 }
 
+/// Load the filter; with SCMP_ACT_NOTIFY rules hand the listener fd to the parent at once
+/// (sync.h) and wait until it reached the agent: from here on a notified syscall blocks until
+/// the agent answers, so nothing but the hand-over may come first.
+sys::Result<void> load_seccomp(const SeccompFilter& filter, int sync_fd) {
+    const int fd = MD_TRY_CTX(filter.load(), "load seccomp filter");
+    if (fd < 0) return {};
+    sys::UniqueFd listener(fd);
+    if (sync_fd < 0) return sys::fail(sys::Error::bad_state("seccomp notify: no runtime to hand the listener to"));
+    MD_TRY(sync_send_fd(sync_fd, SyncType::seccomp_fd, listener.get()));
+    // Closed only now: the parent's copy keeps the listener alive until the agent has it.
+    MD_TRY(sync_wait_for(sync_fd, SyncType::seccomp_done));
+    return {};
+}
+
 /// The last steps shared by init and exec: seccomp, capabilities, user, no_new_privs, fds.
+/// `sync_fd` carries the notify listener to the parent (see load_seccomp).
 sys::Result<void> finish_process(const Process& p, const SeccompFilter* seccomp, unsigned preserve_fds,
-                                 bool allow_setgroups) {
+                                 bool allow_setgroups, int sync_fd) {
     // Without no_new_privs the filter needs CAP_SYS_ADMIN: load it before dropping caps.
-    if (seccomp && !p.no_new_privileges) MD_TRY_CTX(seccomp->load(), "load seccomp filter");
+    if (seccomp && !p.no_new_privileges) MD_TRY(load_seccomp(*seccomp, sync_fd));
     if (p.capabilities) MD_TRY(drop_bounding_set(*p.capabilities));
     if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return sys::fail_errno("prctl PR_SET_KEEPCAPS");
     MD_TRY(set_identity(p, allow_setgroups));
@@ -130,7 +145,7 @@ sys::Result<void> finish_process(const Process& p, const SeccompFilter* seccomp,
     if (p.user.umask) ::umask(*p.user.umask);
     if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return sys::fail_errno("prctl PR_SET_NO_NEW_PRIVS");
-    if (seccomp && p.no_new_privileges) MD_TRY_CTX(seccomp->load(), "load seccomp filter");
+    if (seccomp && p.no_new_privileges) MD_TRY(load_seccomp(*seccomp, sync_fd));
     // Only 0-2 and the preserved fds reach the container (CVE-2024-21626): everything else
     // of ours is marked close-on-exec, whoever opened it.
     unsigned first = 3 + preserve_fds;
@@ -311,6 +326,16 @@ void init_main(const InitConfig& cfg) {
     pid_t host_pid = 0;
     auto exe = init_setup(cfg, host_pid);
     if (!exe) fail_child(cfg.sync_fd, exe.error());
+    const Spec& spec = *cfg.spec;
+    const Process& proc = *spec.process;
+    // A notify listener must reach the agent through the parent, and the parent of `create`
+    // is gone by `start`: so the process is finished (user, caps, seccomp last) now, before
+    // READY, as runc does; the startContainer hooks then run with the final credentials.
+    const bool finish_early = cfg.seccomp && cfg.seccomp->uses_notify();
+    if (finish_early) {
+        if (auto r = finish_process(proc, cfg.seccomp, cfg.preserve_fds, true, cfg.sync_fd); !r)
+            fail_child(cfg.sync_fd, r.error());
+    }
     // The parent exits after READY (create): we must outlive it from here on.
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (!sync_send(cfg.sync_fd, SyncType::ready)) ::_exit(1);
@@ -331,13 +356,13 @@ void init_main(const InitConfig& cfg) {
         ::close(cfg.fifo_fd);
     }
 
-    const Spec& spec = *cfg.spec;
-    const Process& proc = *spec.process;
     if (!spec.hooks.start_container.empty()) {
         if (auto r = run_hooks(spec.hooks.start_container, "startContainer", hook_state(cfg, host_pid, Status::created)); !r)
             fail_after_start(r.error(), 1);
     }
-    if (auto r = finish_process(proc, cfg.seccomp, cfg.preserve_fds, true); !r) fail_after_start(r.error(), 1);
+    if (!finish_early) {
+        if (auto r = finish_process(proc, cfg.seccomp, cfg.preserve_fds, true, -1); !r) fail_after_start(r.error(), 1);
+    }
     auto argv = sys::exec_strings(proc.args);
     auto envp = sys::exec_strings(proc.env);
     ::execve(exe->c_str(), argv.data(), envp.data());
@@ -368,7 +393,7 @@ void exec_main(const ExecConfig& cfg) {
         MD_TRY(enter_cwd(proc.cwd, false));
         MD_TRY(set_rlimits(proc));
         auto exe = MD_TRY(find_executable(proc.args[0], proc.env));
-        MD_TRY(finish_process(proc, cfg.seccomp, cfg.preserve_fds, true));
+        MD_TRY(finish_process(proc, cfg.seccomp, cfg.preserve_fds, true, cfg.sync_fd));
         return exe;
     };
     auto exe = setup();

@@ -262,6 +262,10 @@ sys::Result<void> validate_seccomp(const Seccomp& s) {
     // nobody could ever answer a notification and the container would hang.
     if (notify && s.listener_path.empty())
         return sys::fail_invalid("listenerPath: required when SCMP_ACT_NOTIFY is used");
+    // The parent connects to it from wherever it runs (runc's and podman's cwd differ): a
+    // relative path would name a different socket for each caller.
+    if (notify && s.listener_path[0] != '/')
+        return sys::fail_invalid("listenerPath: \"" + s.listener_path + "\" must be an absolute path");
     return {};
 }
 

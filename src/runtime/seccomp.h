@@ -2,7 +2,10 @@
 // found before a side effect), load it in the init stage just before execve.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
+#include <string>
 
 #include "runtime/spec.h"
 #include "sys/error.h"
@@ -37,5 +40,15 @@ sys::Result<SeccompFilter> compile_seccomp(const Seccomp& s, const sys::Logger& 
 
 /// Validate names in `s` without building a filter (spec validation).
 sys::Result<void> validate_seccomp(const Seccomp& s);
+
+/// The container process state sent to listenerPath (runtime-spec config-linux.md):
+/// ociVersion, fds ["seccompFd"], pid, metadata and `state_json` (the OCI state) as "state".
+std::string container_process_state_json(pid_t pid, const std::string& metadata,
+                                         const std::string& state_json);
+
+/// Connect to the agent's unix socket at `listener_path`, send `process_state` with
+/// `listener_fd` attached (SCM_RIGHTS), and close: one state per connection, as the spec says.
+sys::Result<void> send_seccomp_listener(const std::string& listener_path,
+                                        const std::string& process_state, int listener_fd);
 
 }  // namespace mydocker::runtime

@@ -28,6 +28,8 @@ const char* type_name(SyncType t) {
         case SyncType::cgroup_ready: return "cgroup-ready";
         case SyncType::start: return "start";
         case SyncType::cgroup_tree: return "cgroup-tree";
+        case SyncType::seccomp_fd: return "seccomp-fd";
+        case SyncType::seccomp_done: return "seccomp-done";
     }
     return "unknown";
 }
@@ -96,7 +98,7 @@ sys::Result<void> sync_send_fds(int sock, SyncType type, const std::vector<int>&
     return {};
 }
 
-sys::Result<std::vector<sys::UniqueFd>> sync_wait_for_fds(int sock, SyncType expected) {
+sys::Result<std::pair<SyncMessage, std::vector<sys::UniqueFd>>> sync_recv_fds(int sock) {
     char buf[sizeof(Header) + kMaxText];
     struct iovec iov = {buf, sizeof buf};
     struct msghdr msg = {};
@@ -122,12 +124,20 @@ sys::Result<std::vector<sys::UniqueFd>> sync_wait_for_fds(int sock, SyncType exp
     Header h;
     std::memcpy(&h, buf, sizeof h);
     if (h.text_len > static_cast<size_t>(n) - sizeof h) return sys::fail_invalid("truncated sync message");
-    auto type = static_cast<SyncType>(h.type);
-    if (type == SyncType::error)
-        return sys::fail(sys::Error(sys::ErrorCode::system, std::string(buf + sizeof h, h.text_len), static_cast<int>(h.value)));
-    if (type != expected)
-        return sys::fail_invalid(std::string("sync: expected \"") + type_name(expected) + "\", got \"" + type_name(type) + "\"");
-    return fds;
+    SyncMessage m;
+    m.type = static_cast<SyncType>(h.type);
+    m.value = h.value;
+    m.text.assign(buf + sizeof h, h.text_len);
+    return std::pair{std::move(m), std::move(fds)};
+}
+
+sys::Result<std::vector<sys::UniqueFd>> sync_wait_for_fds(int sock, SyncType expected) {
+    auto [m, fds] = MD_TRY(sync_recv_fds(sock));
+    if (m.type == SyncType::error)
+        return sys::fail(sys::Error(sys::ErrorCode::system, m.text, static_cast<int>(m.value)));
+    if (m.type != expected)
+        return sys::fail_invalid(std::string("sync: expected \"") + type_name(expected) + "\", got \"" + type_name(m.type) + "\"");
+    return std::move(fds);
 }
 
 sys::Result<void> sync_send_fd(int sock, SyncType type, int fd) {

@@ -17,9 +17,20 @@
 //   run prestart + createRuntime hooks                          hooks exist; before pivot_root)
 //   send HOOKS_DONE ─────────────────────────▶ createContainer hooks, pivot_root, devices,
 //                                              masks, hostname, sysctl, console, rlimits
+//                                              [SCMP_ACT_NOTIFY: user, caps, seccomp now, see below]
 //                       ◀──────────────────── send READY {}
 //   record state, exit (create)               wait on exec.fifo for `start`, then
 //                                              startContainer hooks, user, caps, seccomp, execve
+//
+//   Seccomp notify (linux.seccomp.listenerPath): the listener fd exists only once the filter
+//   is loaded, and the parent of `create` is gone by `start`; so init finishes the process
+//   (user, caps, seccomp) before READY, and right after loading the filter:
+//                       ◀──────────────────── send SECCOMP_FD {listener fd}
+//   connect to listenerPath, send the state
+//   + fd (SCM_RIGHTS), close
+//   send SECCOMP_DONE ───────────────────────▶ close the listener fd, go on (READY)
+//   If the agent cannot be reached the parent fails the create and kills init (which only
+//   waits on the socket: EOF ends it too). `exec` does the same between CONTINUE and its EOF.
 //   (run: record state, send START {}) ──────▶ (no exec.fifo: wait for START instead)
 //
 //   Deferred cgroup (pure v1, no user or cgroup namespace): the cgroup does not exist at the
@@ -40,6 +51,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sys/error.h"
@@ -56,6 +68,8 @@ enum class SyncType : uint32_t {
     cgroup_ready = 6, // parent -> child: init is in its cgroup with the resources set
     start = 7,      // parent -> child: execute the user process now (run: no exec.fifo)
     cgroup_tree = 8,  // parent -> child: the v1 cgroup mount, built detached (fd attached), or none
+    seccomp_fd = 9,   // child -> parent: the seccomp notify listener (fd attached)
+    seccomp_done = 10,  // parent -> child: the listener reached the agent at listenerPath
 };
 
 /// One message. Text is bounded so a message always fits one datagram.
@@ -73,6 +87,8 @@ sys::Result<SyncMessage> sync_recv(int fd);
 sys::Result<SyncMessage> sync_wait_for(int fd, SyncType expected);
 /// Send one message carrying `fds` (SCM_RIGHTS, at most 16; none: the message alone).
 sys::Result<void> sync_send_fds(int sock, SyncType type, const std::vector<int>& fds);
+/// Receive one message with the fds it carries (EOF: not_found, as sync_recv).
+sys::Result<std::pair<SyncMessage, std::vector<sys::UniqueFd>>> sync_recv_fds(int sock);
 /// Receive and require `expected`, with the fds it carries.
 sys::Result<std::vector<sys::UniqueFd>> sync_wait_for_fds(int sock, SyncType expected);
 /// The same for one fd (`fd` < 0: none; an invalid fd back if none came).

@@ -152,9 +152,18 @@ TEST(SeccompValidate, NotifyRules) {
     s.syscalls = {rule({"mkdir"}, "SCMP_ACT_NOTIFY")};
     EXPECT_EQ(invalid_message(s), "listenerPath: required when SCMP_ACT_NOTIFY is used");
 
+    s.listener_path = "run/agent.sock";
+    EXPECT_EQ(invalid_message(s), "listenerPath: \"run/agent.sock\" must be an absolute path");
+
     s.listener_path = "/run/agent.sock";
     EXPECT_TRUE(validate_seccomp(s).has_value());
 
+    // Without a notify rule the path is ignored, as the spec says.
+    s.syscalls = {rule({"mkdir"}, "SCMP_ACT_ERRNO")};
+    s.listener_path = "relative.sock";
+    EXPECT_TRUE(validate_seccomp(s).has_value());
+
+    s.listener_path = "/run/agent.sock";
     s.syscalls = {rule({"read", "write"}, "SCMP_ACT_NOTIFY")};
     EXPECT_EQ(invalid_message(s), "syscalls[0]: SCMP_ACT_NOTIFY cannot be used for \"write\"");
 }
@@ -415,6 +424,22 @@ TEST(SeccompLoad, NotifyReturnsTheListenerFd) {
     auto g = compile_seccomp(s, quiet_log);
     ASSERT_TRUE(g.has_value()) << g.error().message();
     EXPECT_FALSE(g->uses_notify());
+}
+
+TEST(SeccompNotify, ContainerProcessState) {
+    const std::string state =
+        R"({"ociVersion":"1.2.0","id":"c1","status":"creating","pid":42,"bundle":"/b"})";
+    EXPECT_EQ(container_process_state_json(42, "meta=1", state),
+              R"({"ociVersion":"1.2.0","fds":["seccompFd"],"pid":42,"metadata":"meta=1",)"
+              R"("state":{"ociVersion":"1.2.0","id":"c1","status":"creating","pid":42,"bundle":"/b"}})");
+}
+
+TEST(SeccompNotify, UnreachableAgentIsAnErrorNamingTheField) {
+    auto r = send_seccomp_listener("/nonexistent/mydocker-agent.sock", "{}", 0);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().err(), ENOENT);
+    EXPECT_NE(r.error().message().find("linux.seccomp.listenerPath"), std::string::npos)
+        << r.error().message();
 }
 
 }  // namespace

@@ -143,8 +143,8 @@ sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const ima
     if (image.layer_dirs.empty()) return sys::fail_invalid("image " + image.id.substr(0, 12) + " has no layers");
     // The init layer, as docker's: the mount points of the engine's /etc files, so that the
     // runtime finds them and creates nothing in the upper dir (commit leaves them out). It is
-    // the same for every container: one read-only lower dir under the root, made once.
-    std::string init = sys::path_join(ctx.layers_dir(), "init");
+    // the same for every container: one read-only lower dir (<root>/init-layer), made once.
+    std::string init = sys::path_join(ctx.root, "init-layer");
     if (!sys::path_exists(sys::path_join(init, "etc/hostname"))) {
         std::string tmp = init + ".tmp." + std::to_string(::getpid());
         MD_TRY(sys::mkdir_all(sys::path_join(tmp, "etc"), 0755));

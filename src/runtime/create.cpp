@@ -18,6 +18,7 @@
 #include "runtime/console.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
+#include "runtime/idmap.h"
 #include "runtime/init.h"
 #include "runtime/lifecycle.h"
 #include "runtime/rootfs.h"
@@ -219,6 +220,18 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         }
         ns_fds.push_back(std::move(fd));
     }
+    // Id-mapped binds: built here, in the host's user namespace, where the ids are ours to
+    // map and the source's superblock ours to id-map; init only attaches them.
+    std::vector<sys::UniqueFd> idmap_trees;
+    for (size_t i = 0; i < spec.mounts.size(); ++i) {
+        const Mount& m = spec.mounts[i];
+        if (!m.idmap) continue;
+        if (icfg.idmap_fds.empty()) icfg.idmap_fds.assign(spec.mounts.size(), -1);
+        auto tree = MD_TRY_CTX(open_idmapped_tree(m), "mounts[" + std::to_string(i) + "]");
+        MD_TRY(sys::move_fd_above(tree, min_fd));
+        icfg.idmap_fds[i] = tree.get();
+        idmap_trees.push_back(std::move(tree));
+    }
     int sp[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) return sys::fail_errno("socketpair");
     sys::UniqueFd parent_sock(sp[0]), child_sock(sp[1]);
@@ -315,6 +328,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     fifo_fd.reset();
     console.reset();
     ns_fds.clear();
+    idmap_trees.clear();
     undo.push([&, pid] {
         ::kill(static_cast<pid_t>(pid), SIGKILL);
         (void)sys::wait_pid(static_cast<pid_t>(pid));

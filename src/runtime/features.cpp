@@ -59,7 +59,8 @@ std::string features_json() {
         {"apparmor", {{"enabled", false}}},
         {"selinux", {{"enabled", false}}},
         {"intelRdt", {{"enabled", false}}},
-        {"mountExtensions", {{"idmap", {{"enabled", false}}}}},
+        // Id-mapped binds with the mount's own uidMappings / gidMappings.
+        {"mountExtensions", {{"idmap", {{"enabled", true}}}}},
     };
 
     OJson doc = {

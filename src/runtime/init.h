@@ -47,6 +47,7 @@ struct InitConfig {
     const SeccompFilter* seccomp = nullptr;
     unsigned preserve_fds = 0;
     int stdio[3] = {-1, -1, -1};  // dup2'd onto 0, 1, 2 first when >= 0
+    std::vector<int> idmap_fds;   // per spec mount: its id-mapped tree (idmap.h), or -1
     std::string cgroup_path;
     std::string cgroup_root;
     std::string id;

@@ -270,14 +270,22 @@ bool mount_attrs(unsigned long flags, uint64_t& attrs) {
     return true;
 }
 
-sys::Result<void> mount_entry(int root_fd, const Mount& m, const RootfsOptions& opts) {
+sys::Result<void> mount_entry(int root_fd, const Mount& m, const RootfsOptions& opts, int idmap_fd) {
     if (m.type == "cgroup" || m.type == "cgroup2") return mount_cgroup(root_fd, m, opts);
     if (m.bind) {
         struct stat st;
-        if (::stat(m.source.c_str(), &st) < 0) return sys::fail_errno("bind mount source \"" + m.source + "\"");
+        if (idmap_fd >= 0 ? ::fstat(idmap_fd, &st) < 0 : ::stat(m.source.c_str(), &st) < 0)
+            return sys::fail_errno("bind mount source \"" + m.source + "\"");
         auto target = MD_TRY(resolve_in_root(root_fd, m.destination, true, !S_ISDIR(st.st_mode)));
         std::string tp = fd_path(target.get());
-        MD_TRY(do_mount(m.source, tp, m.destination, nullptr, MS_BIND | (m.recursive ? MS_REC : 0), ""));
+        if (idmap_fd >= 0) {
+            // The parent's detached, id-mapped copy of the source, attached where the
+            // destination resolved inside the rootfs (CVE-2021-30465, as every mount).
+            if (::move_mount(idmap_fd, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return sys::fail_errno("move_mount id-mapped \"" + m.source + "\" on \"" + m.destination + "\"");
+        } else {
+            MD_TRY(do_mount(m.source, tp, m.destination, nullptr, MS_BIND | (m.recursive ? MS_REC : 0), ""));
+        }
         // The fd names the directory under the new mount: reopen to reach the mount itself.
         target = MD_TRY(resolve_in_root(root_fd, m.destination, false));
         tp = fd_path(target.get());
@@ -490,7 +498,8 @@ sys::Result<void> prepare_rootfs(const Spec& spec, const RootfsOptions& opts) {
         bool needs_cgroup = m.type == "cgroup" || m.type == "cgroup2" ||
                             (m.bind && (m.source == opts.cgroup_root || m.source.rfind(opts.cgroup_root + "/", 0) == 0));
         if (needs_cgroup && opts.before_cgroup) MD_TRY(opts.before_cgroup());
-        if (auto r = mount_entry(root.get(), m, opts); !r)
+        const int idmap_fd = i < opts.idmap_fds.size() ? opts.idmap_fds[i] : -1;
+        if (auto r = mount_entry(root.get(), m, opts, idmap_fd); !r)
             return sys::fail(std::move(r.error()).wrap("mounts[" + std::to_string(i) + "]"));
     }
     if (needs_default_dev(spec)) MD_TRY(setup_dev(root.get(), spec, opts.new_user_ns));

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "runtime/spec.h"
 #include "sys/error.h"
@@ -31,6 +32,8 @@ struct RootfsOptions {
     // The first v1 cgroup mount: a tree built by the parent (build_cgroup_tree) to attach,
     // or an invalid fd to build it here.
     std::function<sys::Result<sys::UniqueFd>()> take_cgroup_tree;
+    // Per spec mount: the id-mapped tree the parent built (open_idmapped_tree), or -1.
+    std::vector<int> idmap_fds;
 };
 
 /// The v1 cgroup mount `m` (a tmpfs with a bind of the container's cgroup per hierarchy,

@@ -61,6 +61,12 @@ struct Root {
 };
 
 /// A mount with its options already split into flags (spec "mounts[]").
+struct IdMapping {
+    uint32_t container_id = 0;  // containerID
+    uint32_t host_id = 0;       // hostID
+    uint32_t size = 0;
+};
+
 struct Mount {
     std::string destination;
     std::string type;    // "" means bind when options contain bind/rbind
@@ -74,6 +80,12 @@ struct Mount {
     std::string data;                     // the options mount(2) takes as a string
     // Flags cleared explicitly ("rw", "suid", "dev", "exec", "atime"...): remount keeps them off.
     unsigned long clear_flags = 0;
+    // Id-mapped bind (runtime-spec 1.1 uidMappings/gidMappings, options "idmap"/"ridmap"):
+    // the source's ids are shown through a user namespace with these maps.
+    std::vector<IdMapping> uid_mappings;
+    std::vector<IdMapping> gid_mappings;
+    bool idmap = false;
+    bool idmap_recursive = false;  // "ridmap": every mount of an rbind tree, not only its top
 };
 
 struct Hook {
@@ -97,12 +109,6 @@ enum class NamespaceType { pid, network, mount, ipc, uts, user, cgroup, time };
 struct Namespace {
     NamespaceType type = NamespaceType::pid;
     std::string path;  // "" = create a new one; otherwise join the namespace at path
-};
-
-struct IdMapping {
-    uint32_t container_id = 0;  // containerID
-    uint32_t host_id = 0;       // hostID
-    uint32_t size = 0;
 };
 
 struct Device {

@@ -130,6 +130,10 @@ sys::Result<T> require_int(const Json& obj, std::string_view parent, std::string
 /// linux.resources at `path` (an object) into the cgroups model.
 sys::Result<cgroups::Resources> parse_resources_at(const Json& j, std::string_view path);
 
+/// An array of {containerID, hostID, size} at `path`: sizes > 0, ranges within 32 bits and
+/// not overlapping (what the kernel's uid_map refuses, said before any clone()).
+sys::Result<std::vector<IdMapping>> parse_id_mappings(const Json& j, std::string_view path);
+
 /// The mount options this runtime recognises (the features document lists them).
 const std::vector<std::string>& mount_option_names();
 /// mounts[] at `path` (an array); bind sources are resolved against `bundle`.

@@ -51,22 +51,6 @@ sys::Result<std::vector<Namespace>> parse_namespaces(const Json& j, std::string_
     return out;
 }
 
-sys::Result<std::vector<IdMapping>> parse_id_mappings(const Json& j, std::string_view path) {
-    MD_TRY(expect_array(j, path));
-    std::vector<IdMapping> out;
-    for (size_t i = 0; i < j.size(); ++i) {
-        auto item = index_path(path, i);
-        MD_TRY(expect_object(j[i], item));
-        IdMapping m;
-        m.container_id = MD_TRY(require_int<uint32_t>(j[i], item, "containerID"));
-        m.host_id = MD_TRY(require_int<uint32_t>(j[i], item, "hostID"));
-        // uid_map refuses a zero-length range; say so before clone().
-        m.size = MD_TRY(require_int<uint32_t>(j[i], item, "size", 1));
-        out.push_back(m);
-    }
-    return out;
-}
-
 sys::Result<std::vector<Device>> parse_devices(const Json& j, std::string_view path) {
     MD_TRY(expect_array(j, path));
     std::vector<Device> out;
@@ -220,6 +204,39 @@ sys::Result<std::vector<std::string>> read_absolute_paths(const Json& obj, std::
 }
 
 }  // namespace
+
+sys::Result<std::vector<IdMapping>> parse_id_mappings(const Json& j, std::string_view path) {
+    MD_TRY(expect_array(j, path));
+    std::vector<IdMapping> out;
+    for (size_t i = 0; i < j.size(); ++i) {
+        auto item = index_path(path, i);
+        MD_TRY(expect_object(j[i], item));
+        IdMapping m;
+        m.container_id = MD_TRY(require_int<uint32_t>(j[i], item, "containerID"));
+        m.host_id = MD_TRY(require_int<uint32_t>(j[i], item, "hostID"));
+        // uid_map refuses a zero-length range; say so before clone().
+        m.size = MD_TRY(require_int<uint32_t>(j[i], item, "size", 1));
+        // The kernel refuses a range past 2^32 - 1 or overlapping another one (on either
+        // side) with a bare EINVAL at write time; name the entry instead.
+        constexpr uint64_t kIds = uint64_t{1} << 32;
+        if (uint64_t{m.container_id} + m.size > kIds || uint64_t{m.host_id} + m.size > kIds)
+            return sys::fail(invalid_at(key_path(item, "size"), "the range goes past id 4294967295"));
+        auto overlap = [](uint32_t a, uint32_t b, uint32_t n, uint32_t m2) {
+            return uint64_t{a} < uint64_t{b} + m2 && uint64_t{b} < uint64_t{a} + n;
+        };
+        for (size_t k = 0; k < out.size(); ++k) {
+            const IdMapping& o = out[k];
+            if (overlap(m.container_id, o.container_id, m.size, o.size))
+                return sys::fail(invalid_at(key_path(item, "containerID"),
+                                            "overlaps " + index_path(path, k)));
+            if (overlap(m.host_id, o.host_id, m.size, o.size))
+                return sys::fail(invalid_at(key_path(item, "hostID"), "overlaps " + index_path(path, k)));
+        }
+        out.push_back(m);
+    }
+    return out;
+}
+
 
 sys::Result<Linux> parse_linux_at(const Json& j, std::string_view path) {
     MD_TRY(expect_object(j, path));

@@ -16,6 +16,7 @@ enum class OptionKind {
     clear,        // take the flags out, and remember they were asked off (remount keeps them off)
     propagation,  // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE, applied after the mount
     ignored,      // recognised, nothing to do at mount time
+    idmap,        // "idmap" / "ridmap": an id-mapped bind (flags 1: recursive)
     unsupported,  // recognised but not implemented: refusing beats silently weakening a mount
 };
 
@@ -72,9 +73,10 @@ constexpr MountOption kMountOptions[] = {
     {"runbindable", K::propagation, MS_UNBINDABLE | MS_REC},
     // crun's "copy the image's directory content into the new tmpfs": harmless to skip.
     {"tmpcopyup", K::ignored, 0},
-    // Id-mapped mounts need mount_setattr(MOUNT_ATTR_IDMAP); features says idmap is off.
-    {"idmap", K::unsupported, 0},
-    {"ridmap", K::unsupported, 0},
+    // Id-mapped binds (mount_setattr(MOUNT_ATTR_IDMAP)); the maps come from the mount's
+    // uidMappings / gidMappings.
+    {"idmap", K::idmap, 0},
+    {"ridmap", K::idmap, 1},
     // Recursive attributes (runtime-spec 1.1) need mount_setattr(AT_RECURSIVE). Passing them
     // as data would fail at mount time with a vague EINVAL, and "rro" is a security option.
     {"rro", K::unsupported, 0},
@@ -129,6 +131,10 @@ sys::Result<void> derive_flags(Mount& m, std::string_view options_path) {
                 break;
             case K::ignored:
                 break;
+            case K::idmap:
+                m.idmap = true;
+                m.idmap_recursive = known->flags != 0;
+                break;
             case K::unsupported:
                 return sys::fail(invalid_at(path, "\"" + opt + "\" is not supported"));
         }
@@ -150,13 +156,23 @@ sys::Result<Mount> parse_mount(const Json& j, std::string_view path, const std::
     MD_TRY(read(j, path, "type", m.type));
     MD_TRY(read(j, path, "source", m.source));
     MD_TRY(read(j, path, "options", m.options));
-    // runtime-spec 1.2 id-mapped mounts: ignoring the mappings would expose host ids.
-    for (const char* key : {"uidMappings", "gidMappings"}) {
-        const Json* v = member(j, key);
-        if (v && !(v->is_array() && v->empty()))
-            return sys::fail(invalid_at(key_path(path, key), "id-mapped mounts are not supported"));
-    }
+    if (const Json* v = member(j, "uidMappings"))
+        m.uid_mappings = MD_TRY(parse_id_mappings(*v, key_path(path, "uidMappings")));
+    if (const Json* v = member(j, "gidMappings"))
+        m.gid_mappings = MD_TRY(parse_id_mappings(*v, key_path(path, "gidMappings")));
     MD_TRY(derive_flags(m, key_path(path, "options")));
+    // Id-mapped mounts (runtime-spec 1.1): mappings make the mount id-mapped, "idmap" or
+    // "ridmap" say how. Half a mapping would show the other ids unmapped: both are required.
+    const bool mapped = !m.uid_mappings.empty() || !m.gid_mappings.empty();
+    if (mapped || m.idmap) {
+        const std::string at = key_path(path, mapped ? "uidMappings" : "options");
+        if (!m.bind) return sys::fail(invalid_at(at, "only a bind mount can be id-mapped"));
+        if (m.uid_mappings.empty())
+            return sys::fail(invalid_at(key_path(path, "uidMappings"), "required for an id-mapped mount"));
+        if (m.gid_mappings.empty())
+            return sys::fail(invalid_at(key_path(path, "gidMappings"), "required for an id-mapped mount"));
+        m.idmap = true;
+    }
     if (m.bind) {
         if (m.source.empty())
             return sys::fail(invalid_at(key_path(path, "source"), "is required for a bind mount"));

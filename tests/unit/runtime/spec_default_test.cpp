@@ -139,7 +139,8 @@ TEST(SpecFeatures, DocumentShape) {
     };
     for (const char* opt : {"ro", "rbind", "rprivate", "nosuid", "strictatime", "tmpcopyup"})
         EXPECT_TRUE(has(f["mountOptions"], opt)) << opt;
-    EXPECT_FALSE(has(f["mountOptions"], "idmap"));
+    EXPECT_TRUE(has(f["mountOptions"], "idmap"));
+    EXPECT_TRUE(has(f["mountOptions"], "ridmap"));
     EXPECT_FALSE(has(f["mountOptions"], "rro"));
 
     const json& l = f["linux"];
@@ -158,7 +159,7 @@ TEST(SpecFeatures, DocumentShape) {
     EXPECT_EQ(l["apparmor"]["enabled"], false);
     EXPECT_EQ(l["selinux"]["enabled"], false);
     EXPECT_EQ(l["intelRdt"]["enabled"], false);
-    EXPECT_EQ(l["mountExtensions"]["idmap"]["enabled"], false);
+    EXPECT_EQ(l["mountExtensions"]["idmap"]["enabled"], true);
     EXPECT_TRUE(f["annotations"]["io.github.mydocker.version"].is_string());
 }
 
@@ -166,12 +167,16 @@ TEST(SpecFeatures, DocumentShape) {
 TEST(SpecFeatures, AdvertisedMountOptionsAreRecognised) {
     json f = json::parse(features_json());
     for (const auto& opt : f["mountOptions"]) {
-        json cfg = {{"ociVersion", "1.0.0"},
-                    {"root", {{"path", "r"}}},
-                    {"mounts", json::array({{{"destination", "/m"},
-                                             {"type", "tmpfs"},
-                                             {"source", "/s"},
-                                             {"options", json::array({opt})}}})}};
+        json m = {{"destination", "/m"}, {"type", "tmpfs"}, {"source", "/s"},
+                  {"options", json::array({opt})}};
+        // The id-map options are for binds, with the mount's mappings.
+        if (opt == "idmap" || opt == "ridmap") {
+            m["type"] = "bind";
+            m["options"] = json::array({"bind", opt});
+            m["uidMappings"] = m["gidMappings"] =
+                json::array({{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}});
+        }
+        json cfg = {{"ociVersion", "1.0.0"}, {"root", {{"path", "r"}}}, {"mounts", json::array({m})}};
         auto r = parse_spec(cfg.dump(), "/b");
         ASSERT_TRUE(r) << opt << ": " << r.error().message();
         EXPECT_EQ(r->mounts[0].data, "") << opt;

@@ -184,5 +184,39 @@ TEST(SpecMounts, EmptyMappingListsAreNotIdMapping) {
     ASSERT_TRUE(r) << r.error().message();
 }
 
+TEST(SpecMounts, IdMappedBind) {
+    json maps = json::array({{{"containerID", 1000}, {"hostID", 0}, {"size", 1}},
+                             {{"containerID", 0}, {"hostID", 100000}, {"size", 1000}}});
+    auto r = parse_one_mount({{"destination", "/m"},
+                              {"source", "/srv"},
+                              {"options", {"rbind"}},
+                              {"uidMappings", maps},
+                              {"gidMappings", maps}});
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_TRUE(r->idmap);
+    EXPECT_FALSE(r->idmap_recursive);
+    ASSERT_EQ(r->uid_mappings.size(), 2u);
+    EXPECT_EQ(r->uid_mappings[1].host_id, 100000u);
+    EXPECT_EQ(r->gid_mappings[0].container_id, 1000u);
+    EXPECT_EQ(r->data, "");
+
+    r = parse_one_mount({{"destination", "/m"},
+                         {"source", "/srv"},
+                         {"options", {"rbind", "ridmap"}},
+                         {"uidMappings", maps},
+                         {"gidMappings", maps}});
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_TRUE(r->idmap_recursive);
+
+    // Empty arrays are no mapping: a plain bind.
+    r = parse_one_mount({{"destination", "/m"},
+                         {"source", "/srv"},
+                         {"options", {"bind"}},
+                         {"uidMappings", json::array()},
+                         {"gidMappings", json::array()}});
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_FALSE(r->idmap);
+}
+
 }  // namespace
 }  // namespace mydocker::runtime

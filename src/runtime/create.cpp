@@ -67,6 +67,49 @@ unsigned listen_fds() {
     return n > 0 && n < 1024 ? static_cast<unsigned>(n) : 0;
 }
 
+/// Clone init from a bridge process that joined the user namespace `userns_fd` and unshared
+/// a pid namespace there: init is pid 1 of a pid namespace the joined user namespace owns,
+/// and, through CLONE_PARENT, still our child. The bridge reports init's pid and exits.
+sys::Result<long> clone_through_bridge(int userns_fd, int clone_flags, const InitConfig& icfg) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) < 0) return sys::fail_errno("pipe");
+    sys::UniqueFd rd(p[0]), wr(p[1]);
+    struct Report {
+        long pid;
+        int err;
+        int step;  // 0: setns(user), 1: unshare(pid), 2: clone
+    };
+    long bridge = ::syscall(SYS_clone, static_cast<unsigned long>(SIGCHLD), nullptr, nullptr, nullptr, 0);
+    if (bridge < 0) return sys::fail_errno("clone bridge process");
+    if (bridge == 0) {
+        // Only syscalls from here: this is a fork of the runtime.
+        Report r{-1, 0, 0};
+        if (::setns(userns_fd, CLONE_NEWUSER) < 0) {
+            r.err = errno;
+        } else if (r.step = 1; ::unshare(CLONE_NEWPID) < 0) {
+            r.err = errno;
+        } else {
+            r.step = 2;
+            const unsigned long flags = (static_cast<unsigned long>(clone_flags) & ~static_cast<unsigned long>(CLONE_NEWPID)) |
+                                        CLONE_PARENT | SIGCHLD;
+            r.pid = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+            if (r.pid == 0) init_main(icfg);
+            if (r.pid < 0) r.err = errno;
+        }
+        (void)!::write(wr.get(), &r, sizeof r);
+        ::_exit(0);
+    }
+    wr.reset();
+    Report r{-1, EPIPE, 2};
+    ssize_t n = MD_RETRY(::read(rd.get(), &r, sizeof r));
+    (void)sys::wait_pid(static_cast<pid_t>(bridge));
+    if (n != static_cast<ssize_t>(sizeof r)) r = Report{-1, EPIPE, 2};
+    if (r.pid > 0) return r.pid;
+    static const char* const what[] = {"join user namespace", "unshare pid namespace in the joined user namespace",
+                                       "clone init in the joined user namespace"};
+    return sys::fail(sys::Error::from_errno(r.err, std::string("linux.namespaces: ") + what[r.step]));
+}
+
 }  // namespace
 
 sys::Result<pid_t> create(const Context& ctx, const CreateOptions& opts) {
@@ -105,8 +148,11 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     const Namespace* user_ns = lx.find_namespace(NamespaceType::user);
     bool new_user_ns = user_ns && user_ns->path.empty();
     const Namespace* pid_ns = lx.find_namespace(NamespaceType::pid);
-    if (user_ns && !user_ns->path.empty() && pid_ns && pid_ns->path.empty())
-        return sys::fail_invalid("linux.namespaces: joining a user namespace with a new pid namespace is not supported");
+    // A joined user namespace with a new pid namespace: a namespace belongs to the user
+    // namespace of the process that makes it, and init needs its capabilities over the pid
+    // namespace (to mount /proc). So a bridge process joins the user namespace, unshares the
+    // pid namespace and clones init (see clone_through_bridge).
+    const bool bridge = user_ns && !user_ns->path.empty() && pid_ns && pid_ns->path.empty();
 
     std::string dir = state_dir(ctx, opts.id);
     ctx.log.debug("create \"" + opts.id + "\" in \"" + dir + "\"");
@@ -122,7 +168,8 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     // (clone3 CLONE_INTO_CGROUP) and moves itself into the v1 hierarchies ("0" into `tasks`):
     // no migration takes the kernel's threadgroup lock, which costs an RCU grace period.
     // Not with a new user namespace: its root may not write the host's cgroup files.
-    const bool self_join = !new_cgroup_ns && !new_user_ns;
+    // Nor from a bridge: init starts in the joined user namespace.
+    const bool self_join = !new_cgroup_ns && !new_user_ns && !bridge;
     // With nothing to clone into (pure v1), the cgroup need not exist before the clone: the
     // parent makes it and sets its limits while init unshares and mounts (the two run on two
     // CPUs), and init joins at CGROUP_READY, before anything that needs the cgroup.
@@ -205,6 +252,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     std::vector<sys::UniqueFd> ns_fds;
     InitConfig icfg;
     int clone_flags = 0;
+    int bridge_userns_fd = -1;
     for (const auto& ns : lx.namespaces) {
         if (ns.path.empty()) {
             if (ns.type != NamespaceType::cgroup) clone_flags |= namespace_clone_flag(ns.type);
@@ -215,6 +263,8 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         if (ns.type == NamespaceType::pid) {
             // setns(pid) only moves our future children: the init we clone lands in it.
             if (::setns(fd.get(), CLONE_NEWPID) < 0) return sys::fail_errno("join pid namespace \"" + ns.path + "\"");
+        } else if (bridge && ns.type == NamespaceType::user) {
+            bridge_userns_fd = fd.get();  // joined by the bridge, before init exists
         } else {
             icfg.join_ns.emplace_back(ns.type, fd.get());
         }
@@ -242,6 +292,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     icfg.fifo_fd = fifo_fd.valid() ? fifo_fd.get() : -1;
     icfg.console_fd = console.get();
     icfg.new_user_ns = new_user_ns;
+    icfg.joined_user_ns = user_ns && !user_ns->path.empty();
     icfg.new_cgroup_ns = new_cgroup_ns;
     icfg.no_pivot = opts.no_pivot;
     icfg.early_continue = !new_cgroup_ns;
@@ -302,7 +353,10 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
 
     // 6. clone: fork semantics (no new stack), the child runs init_main on its copy of memory.
     long pid = -1;
-    if (cgroup_dir_fd.valid()) {
+    if (bridge) {
+        icfg.cloned_into_cgroup = false;
+        pid = MD_TRY(clone_through_bridge(bridge_userns_fd, clone_flags, icfg));
+    } else if (cgroup_dir_fd.valid()) {
         clone_args ca{};
         ca.flags = static_cast<uint64_t>(clone_flags) | CLONE_INTO_CGROUP;
         ca.exit_signal = SIGCHLD;
@@ -310,7 +364,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         pid = ::syscall(SYS_clone3, &ca, sizeof ca);
         if (pid >= 0) icfg.cloned_into_cgroup = true;  // in the child too: its copy of icfg
     }
-    if (pid < 0) {
+    if (pid < 0 && !bridge) {
         // No clone3 or no CLONE_INTO_CGROUP (old kernel, odd cgroup): init joins by pid.
         icfg.cloned_into_cgroup = false;
         pid = ::syscall(SYS_clone, static_cast<unsigned long>(clone_flags) | SIGCHLD, nullptr, nullptr, nullptr, 0);

@@ -244,13 +244,18 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     // cgroup as its root.
     if (cfg.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) < 0) return sys::fail_errno("unshare cgroup namespace");
     MD_TRY(join_namespaces(cfg.join_ns));
+    // A joined user namespace leaves our host uid 0 unmapped there: files we create would
+    // fail (EOVERFLOW). Become the namespace's root, as with a new one.
+    if (cfg.joined_user_ns && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
+        return sys::fail_errno("become root in the joined user namespace");
     if (::setsid() < 0) return sys::fail_errno("setsid");
 
     RootfsOptions ro;
     ro.cgroup_path = cfg.cgroup_path;
     ro.cgroup_root = cfg.cgroup_root;
     ro.new_cgroup_ns = cfg.new_cgroup_ns;
-    ro.new_user_ns = cfg.new_user_ns;
+    // (In any user namespace: mknod and a fresh sysfs are refused alike.)
+    ro.new_user_ns = cfg.new_user_ns || cfg.joined_user_ns;
     ro.before_cgroup = wait_cgroup;
     ro.idmap_fds = cfg.idmap_fds;
     bool tree_pending = cfg.cgroup_tree;

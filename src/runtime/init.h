@@ -26,6 +26,7 @@ struct InitConfig {
     int console_fd = -1;  // console socket (connected), or -1
     std::vector<std::pair<NamespaceType, int>> join_ns;  // setns targets (not pid: the parent joined it)
     bool new_user_ns = false;
+    bool joined_user_ns = false;  // linux.namespaces user with a path (joined here or by a bridge)
     bool new_cgroup_ns = false;
     bool no_pivot = false;
     bool parent_hooks = false;  // prestart / createRuntime hooks: ask the parent to run them

@@ -8,6 +8,10 @@
 //   send CONTINUE {host pid} ────────────────▶ unshare cgroup ns, join namespaces by path,
 //                                              mount rootfs and spec mounts
 //
+//   Joined user namespace + new pid namespace: a bridge process joins the user namespace,
+//   unshares the pid namespace and clones init with CLONE_PARENT (so init is still the
+//   parent's child); it reports init's pid over a pipe and exits before this protocol starts.
+//
 //   Early continue (no new cgroup ns): the parent sends CONTINUE right after the id maps and
 //   CGROUP_READY once it has joined the cgroup and set the resources; init waits for
 //   CGROUP_READY after the spec mounts, before any hook. On cgroup v1 the first write to

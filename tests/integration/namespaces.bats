@@ -158,3 +158,40 @@ lo" ]
 	[ "$(stat -c %u "/proc/$(container_pid "$CID")")" = 100000 ]
 	[ "$(stat -c %u "$HOST_DIR/ready")" = 100000 ]
 }
+
+@test "a joined user namespace with a new pid namespace: init is PID 1 and root of that user namespace" {
+	# The first container holds a user namespace (container root = host 100000).
+	chmod 755 "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR" "$BUNDLE"
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	add_namespace user
+	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	run_sleeping_container
+	local holder
+	holder="$(container_pid "$CID")"
+	# The second joins it by path and makes every other namespace, pid included, inside it.
+	local b2="$BATS_TEST_TMPDIR/b2"
+	make_test_bundle "$b2" "$CGROUP_PATH-b"
+	chmod 755 "$b2"
+	chown -R 100000:100000 "$b2/rootfs"
+	CONFIG="$b2/config.json" update_config '
+		.linux.namespaces = ([.linux.namespaces[] | select(.type != "user")]
+			+ [{type: "user", path: "/proc/\($p)/ns/user"}])
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .process.args = ["sh", "-c", "echo \"pid $$\"; id -u; readlink /proc/self/ns/user; readlink /proc/self/ns/pid; ps -o pid= | wc -l; touch /tmp/made && stat -c %u /tmp/made"]' \
+		--arg p "$holder"
+	jq -e '.linux.namespaces | map(.type) | index("pid") != null' "$b2/config.json"
+	runtime run --bundle "$b2" "$CID-b"
+	assert_success
+	[ "${lines[0]}" = "pid 1" ]
+	[ "${lines[1]}" = 0 ]
+	[ "${lines[2]}" = "$(readlink "/proc/$holder/ns/user")" ]
+	[ "${lines[3]}" != "$(readlink "/proc/$holder/ns/pid")" ]
+	[ "${lines[3]}" != "$(readlink /proc/self/ns/pid)" ]
+	# Its own /proc: only sh and its children.
+	[ "${lines[4]}" -le 3 ]
+	[ "${lines[5]}" = 0 ]
+	# On the host the file belongs to the joined namespace's root.
+	[ "$(stat -c %u "$b2/rootfs/tmp/made")" = 100000 ]
+}

@@ -110,14 +110,15 @@ fetch() {
 	if [[ -n "$host_ip" ]]; then
 		[[ "$(fetch "http://$host_ip:18080/")" == hello-web ]]
 		# from a container on the same bridge (hairpin) and from another network, through the
-		# host's address (busybox's wget -T crashes: timeout(1) bounds it instead)
-		run md run --rm busybox timeout 5 wget -qO- "http://$host_ip:18080/"
+		# host's address. busybox's wget -T crashes, so timeout(1) bounds it, with --init: as
+		# PID 1, wget (which busybox's timeout execs) would ignore timeout's SIGTERM.
+		run md run --rm --init busybox timeout 5 wget -qO- "http://$host_ip:18080/"
 		[[ "$output" == hello-web ]]
 		md network create elsewhere
-		run md run --rm --network elsewhere busybox timeout 5 wget -qO- "http://$host_ip:18080/"
+		run md run --rm --init --network elsewhere busybox timeout 5 wget -qO- "http://$host_ip:18080/"
 		[[ "$output" == hello-web ]]
 		# but not straight to the container's address on the other network
-		run md run --rm --network elsewhere busybox timeout 3 wget -qO- "http://$(ip_of web bridge):80/"
+		run md run --rm --init --network elsewhere busybox timeout 3 wget -qO- "http://$(ip_of web bridge):80/"
 		[[ "$status" -ne 0 ]]
 	fi
 	run md port web

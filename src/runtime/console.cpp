@@ -11,25 +11,15 @@
 #include "runtime/console.h"
 #include "runtime/init.h"
 #include "sys/files.h"
+#include "sys/unix_socket.h"
 
 namespace mydocker::runtime {
 
 namespace {
 
 sys::Result<void> send_fd(int sock, int fd, const std::string& name) {
-    struct msghdr msg = {};
-    struct iovec iov = {const_cast<char*>(name.data()), name.size()};
-    char cbuf[CMSG_SPACE(sizeof(int))] = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    if (MD_RETRY(::sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0) return sys::fail_errno("send pty master to console socket");
+    auto sent = sys::send_with_fd(sock, name, fd);
+    if (!sent) return sys::fail(sys::Error::from_errno(sent.error().err(), "send pty master to console socket"));
     return {};
 }
 

@@ -9,6 +9,7 @@
 
 #include "runtime/seccomp.h"
 #include "sys/files.h"
+#include "sys/unix_socket.h"
 
 namespace mydocker::runtime {
 
@@ -46,22 +47,11 @@ sys::Result<void> send_seccomp_listener(const std::string& listener_path,
         return sys::fail_errno(what + "connect to seccomp agent \"" + listener_path + "\"");
 
     // The fd rides on the first byte; the rest of the state follows on the stream.
-    struct iovec iov = {const_cast<char*>(process_state.data()), process_state.size()};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &listener_fd, sizeof listener_fd);
-    ssize_t n = MD_RETRY(::sendmsg(sock.get(), &msg, MSG_NOSIGNAL));
-    if (n < 0)
-        return sys::fail_errno(what + "send the seccomp listener to \"" + listener_path + "\"");
-    size_t sent = static_cast<size_t>(n);
+    auto first = sys::send_with_fd(sock.get(), process_state, listener_fd);
+    if (!first)
+        return sys::fail(sys::Error::from_errno(first.error().err(), what + "send the seccomp listener to \"" + listener_path + "\""));
+    ssize_t n = 0;
+    size_t sent = *first;
     while (sent < process_state.size()) {
         n = MD_RETRY(::send(sock.get(), process_state.data() + sent, process_state.size() - sent,
                             MSG_NOSIGNAL));

@@ -33,6 +33,20 @@ const char* type_name(SyncType t) {
     }
     return "unknown";
 }
+
+// One received datagram (`n` bytes in `buf`, n < 0 already handled) as a message.
+sys::Result<SyncMessage> parse_message(const char* buf, ssize_t n) {
+    if (n == 0) return sys::fail(sys::Error::not_found("sync socket closed by peer"));
+    if (static_cast<size_t>(n) < sizeof(Header)) return sys::fail_invalid("short sync message");
+    Header h;
+    std::memcpy(&h, buf, sizeof h);
+    if (h.text_len > static_cast<size_t>(n) - sizeof h) return sys::fail_invalid("truncated sync message");
+    SyncMessage m;
+    m.type = static_cast<SyncType>(h.type);
+    m.value = h.value;
+    m.text.assign(buf + sizeof h, h.text_len);
+    return m;
+}
 }  // namespace
 
 sys::Result<void> sync_send(int fd, SyncType type, int64_t value, std::string_view text) {
@@ -50,16 +64,7 @@ sys::Result<SyncMessage> sync_recv(int fd) {
     char buf[sizeof(Header) + kMaxText];
     ssize_t n = MD_RETRY(::recv(fd, buf, sizeof buf, 0));
     if (n < 0) return sys::fail_errno("receive sync message");
-    if (n == 0) return sys::fail(sys::Error::not_found("sync socket closed by peer"));
-    if (static_cast<size_t>(n) < sizeof(Header)) return sys::fail_invalid("short sync message");
-    Header h;
-    std::memcpy(&h, buf, sizeof h);
-    if (h.text_len > static_cast<size_t>(n) - sizeof h) return sys::fail_invalid("truncated sync message");
-    SyncMessage m;
-    m.type = static_cast<SyncType>(h.type);
-    m.value = h.value;
-    m.text.assign(buf + sizeof h, h.text_len);
-    return m;
+    return parse_message(buf, n);
 }
 
 sys::Result<SyncMessage> sync_wait_for(int fd, SyncType expected) {
@@ -119,15 +124,7 @@ sys::Result<std::pair<SyncMessage, std::vector<sys::UniqueFd>>> sync_recv_fds(in
             fds.emplace_back(f);
         }
     }
-    if (n == 0) return sys::fail(sys::Error::not_found("sync socket closed by peer"));
-    if (static_cast<size_t>(n) < sizeof(Header)) return sys::fail_invalid("short sync message");
-    Header h;
-    std::memcpy(&h, buf, sizeof h);
-    if (h.text_len > static_cast<size_t>(n) - sizeof h) return sys::fail_invalid("truncated sync message");
-    SyncMessage m;
-    m.type = static_cast<SyncType>(h.type);
-    m.value = h.value;
-    m.text.assign(buf + sizeof h, h.text_len);
+    auto m = MD_TRY(parse_message(buf, n));
     return std::pair{std::move(m), std::move(fds)};
 }
 

@@ -173,13 +173,24 @@ sys::Result<int> Netlink::link_index(const std::string& name) {
     return sys::fail(sys::Error::not_found("no such network interface \"" + name + "\""));
 }
 
-sys::Result<void> Netlink::add_bridge(const std::string& name) {
-    Msg m(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+namespace {
+
+// An RTM_*LINK request for link `index` (0: named by IFLA_IFNAME), setting `flags`.
+Msg link_msg(uint16_t type, uint16_t nl_flags, int index, unsigned flags) {
+    Msg m(type, nl_flags);
     ifinfomsg ifi{};
     ifi.ifi_family = AF_UNSPEC;
-    ifi.ifi_flags = IFF_UP;
-    ifi.ifi_change = IFF_UP;
+    ifi.ifi_index = index;
+    ifi.ifi_flags = flags;
+    ifi.ifi_change = flags;
     m.put_struct(ifi);
+    return m;
+}
+
+}  // namespace
+
+sys::Result<void> Netlink::add_bridge(const std::string& name) {
+    Msg m = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, IFF_UP);
     m.attr_str(IFLA_IFNAME, name);
     size_t li = m.nest_begin(IFLA_LINKINFO);
     m.attr_str(IFLA_INFO_KIND, "bridge");
@@ -189,12 +200,7 @@ sys::Result<void> Netlink::add_bridge(const std::string& name) {
 
 sys::Result<void> Netlink::add_veth(const std::string& host_name, int master, const std::string& peer_name,
                                     int peer_netns_fd, const std::string& peer_mac) {
-    Msg m(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-    ifinfomsg ifi{};
-    ifi.ifi_family = AF_UNSPEC;
-    ifi.ifi_flags = IFF_UP;
-    ifi.ifi_change = IFF_UP;
-    m.put_struct(ifi);
+    Msg m = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, IFF_UP);
     m.attr_str(IFLA_IFNAME, host_name);
     m.attr_u32(IFLA_MASTER, static_cast<uint32_t>(master));
     size_t li = m.nest_begin(IFLA_LINKINFO);
@@ -214,21 +220,6 @@ sys::Result<void> Netlink::add_veth(const std::string& host_name, int master, co
     return request(m.bytes(), "create veth pair \"" + host_name + "\" / \"" + peer_name + "\"");
 }
 
-namespace {
-
-// An RTM_*LINK request for link `index` (0: named by IFLA_IFNAME), setting `flags`.
-Msg link_msg(uint16_t type, uint16_t nl_flags, int index, unsigned flags) {
-    Msg m(type, nl_flags);
-    ifinfomsg ifi{};
-    ifi.ifi_family = AF_UNSPEC;
-    ifi.ifi_index = index;
-    ifi.ifi_flags = flags;
-    ifi.ifi_change = flags;
-    m.put_struct(ifi);
-    return m;
-}
-
-}  // namespace
 
 sys::Result<void> Netlink::delete_link(const std::string& name) {
     Msg m = link_msg(RTM_DELLINK, 0, 0, 0);

@@ -622,6 +622,10 @@ sys::Result<void> rename(const Context& ctx, const std::string& ref, const std::
         return r;
     }
     store.release_name(old, id);
+    // Peers on its networks know it by the new name (a stopped one has no leases to rename).
+    if (uses_networks(c))
+        if (auto r = networks::Store(ctx).rename(c.id, new_name); !r)
+            ctx.log.warn("rename " + c.id.substr(0, 12) + " in its networks: " + r.error().message());
     return {};
 }
 

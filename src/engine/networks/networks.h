@@ -120,6 +120,8 @@ public:
     /// which the kernel tears down once no process is left in it. Safe to call twice, and for
     /// a container that never got that far.
     void detach(const std::string& container, const std::vector<Endpoint>& endpoints, bool delete_links);
+    /// The container is called `name` now: its leases and its peers' /etc/hosts follow.
+    sys::Result<void> rename(const std::string& container, const std::string& name);
     /// Take the container off one network (disconnect).
     sys::Result<void> detach_one(const std::string& container, const Endpoint& ep);
 

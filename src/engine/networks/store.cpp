@@ -742,6 +742,29 @@ void Store::detach(const std::string& container, const std::vector<Endpoint>& en
     update_hosts(touched);
 }
 
+sys::Result<void> Store::rename(const std::string& container, const std::string& name) {
+    auto lk = MD_TRY(lock());
+    std::vector<std::string> touched;
+    for (const auto& n : MD_TRY(load_all())) {
+        if (!n.subnet || !sys::path_exists(sys::path_join(dir_of(n.id), "leases.json"))) continue;
+        auto leases = MD_TRY(Leases::open(dir_of(n.id), n));
+        bool changed = false;
+        for (const auto& [ip, l] : leases.table().leases()) {
+            if (l.container != container || l.name == name) continue;
+            Lease renamed = l;
+            renamed.name = name;
+            leases.table().insert(ip, renamed);
+            changed = true;
+        }
+        if (changed) {
+            MD_TRY(leases.save());
+            touched.push_back(n.id);
+        }
+    }
+    update_hosts(touched);
+    return {};
+}
+
 sys::Result<void> Store::detach_one(const std::string& container, const Endpoint& ep) {
     auto lk = MD_TRY(lock());
     auto n = MD_TRY(find(ep.network_id.empty() ? ep.network : ep.network_id));

@@ -58,7 +58,7 @@ fetch() {
 	[[ "$output" == "$host_ifs" ]]
 }
 
-@test "two containers on one network reach each other by name; /etc/hosts follows connect and disconnect" {
+@test "two containers on one network reach each other by name; /etc/hosts follows connect, disconnect, rename" {
 	md network create n1
 	md network create n2
 	md run -d --name alpha --network n1 busybox sleep 300
@@ -81,6 +81,11 @@ fetch() {
 	! md exec beta grep -qw gamma /etc/hosts
 	run md exec gamma ip link show eth1
 	[[ "$status" -ne 0 ]]
+	# a rename reaches the peers' /etc/hosts
+	md rename alpha alpha2
+	md exec beta grep -qw alpha2 /etc/hosts
+	run md exec beta ping -c 1 -W 2 alpha2
+	assert_success
 	# a connected name that is taken again is an error
 	run md network connect n2 gamma
 	[[ "$status" -ne 0 ]]

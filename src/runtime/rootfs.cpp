@@ -18,6 +18,7 @@
 
 #include "sys/files.h"
 #include "sys/mountinfo.h"
+#include "sys/strings.h"
 
 namespace mydocker::runtime {
 
@@ -208,15 +209,8 @@ sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions&
             // Inside the new cgroup namespace a fresh mount shows the container's cgroup as root.
             std::string data;
             if (h.fstype == "cgroup") {
-                const std::string& so = h.super_options;
-                size_t i = 0;
-                while (i <= so.size()) {
-                    size_t j = so.find(',', i);
-                    if (j == std::string::npos) j = so.size();
-                    std::string opt = so.substr(i, j - i);
+                for (const auto& opt : sys::split(h.super_options, ','))
                     if (opt != "rw" && opt != "ro" && !opt.empty()) data += (data.empty() ? "" : ",") + opt;
-                    i = j + 1;
-                }
             }
             MD_TRY(do_mount("cgroup", fd_path(sub.get()), dest, h.fstype.c_str(), m.flags, data));
         } else {
@@ -225,15 +219,8 @@ sys::Result<void> mount_cgroup(int root_fd, const Mount& m, const RootfsOptions&
             MD_TRY(do_mount(src, fd_path(sub.get()), dest, nullptr, MS_BIND | MS_REC, ""));
         }
         // "cpu,cpuacct" is also reachable as "cpu" and "cpuacct", as on the host.
-        if (name.find(',') != std::string::npos) {
-            size_t i = 0;
-            while (i <= name.size()) {
-                size_t j = name.find(',', i);
-                if (j == std::string::npos) j = name.size();
-                links.emplace_back(name.substr(i, j - i), name);
-                i = j + 1;
-            }
-        }
+        if (name.find(',') != std::string::npos)
+            for (auto& part : sys::split(name, ',')) links.emplace_back(std::move(part), name);
     }
     for (auto& [link, to] : links) {
         if (::symlinkat(to.c_str(), dir, link.c_str()) < 0 && errno != EEXIST)
@@ -394,15 +381,8 @@ sys::Result<UniqueFd> build_cgroup_tree(const Mount& m, const RootfsOptions& opt
         UniqueFd bind(t);
         if (::move_mount(bind.get(), "", tree.get(), name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
             return sys::fail_errno("move_mount \"" + src + "\"");
-        if (name.find(',') != std::string::npos) {
-            size_t i = 0;
-            while (i <= name.size()) {
-                size_t j = name.find(',', i);
-                if (j == std::string::npos) j = name.size();
-                links.emplace_back(name.substr(i, j - i), name);
-                i = j + 1;
-            }
-        }
+        if (name.find(',') != std::string::npos)
+            for (auto& part : sys::split(name, ',')) links.emplace_back(std::move(part), name);
     }
     for (auto& [link, to] : links) {
         if (::symlinkat(to.c_str(), tree.get(), link.c_str()) < 0 && errno != EEXIST)

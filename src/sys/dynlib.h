@@ -14,5 +14,11 @@ namespace mydocker::sys {
 Result<void*> open_library(const std::string& soname, const std::string& package);
 /// dlsym(`name`) in a handle of open_library; not_found names the library and the symbol.
 Result<void*> library_symbol(void* handle, const std::string& soname, const char* name);
+/// library_symbol into a typed function pointer.
+template <typename Fn>
+Result<void> bind_symbol(void* handle, const std::string& soname, const char* name, Fn*& out) {
+    out = reinterpret_cast<Fn*>(MD_TRY(library_symbol(handle, soname, name)));
+    return {};
+}
 
 }  // namespace mydocker::sys

@@ -18,6 +18,7 @@
 #include "sys/files.h"
 #include "sys/mountinfo.h"
 #include "sys/proc.h"
+#include "sys/strings.h"
 
 namespace mydocker::engine::containers {
 
@@ -80,14 +81,7 @@ std::vector<IdEntry> parse_db(const std::string& text) {
         if (j == std::string::npos) j = text.size();
         std::string line = text.substr(i, j - i);
         i = j + 1;
-        std::vector<std::string> f;
-        size_t a = 0;
-        for (;;) {
-            size_t b = line.find(':', a);
-            f.push_back(line.substr(a, b == std::string::npos ? std::string::npos : b - a));
-            if (b == std::string::npos) break;
-            a = b + 1;
-        }
+        std::vector<std::string> f = sys::split(line, ':');
         if (f.size() < 3) continue;
         IdEntry e;
         e.name = f[0];
@@ -294,15 +288,8 @@ sys::Result<std::string> build_config(const Context& ctx, const Container& c, co
     for (const auto& m : c.mounts) {
         if (m.type == "tmpfs") {
             std::vector<std::string> o = {"nosuid", "nodev", "noexec"};
-            if (!m.options.empty()) {
-                size_t i = 0;
-                while (i <= m.options.size()) {
-                    size_t j = m.options.find(',', i);
-                    if (j == std::string::npos) j = m.options.size();
-                    o.push_back(m.options.substr(i, j - i));
-                    i = j + 1;
-                }
-            }
+            if (!m.options.empty())
+                for (auto& opt : sys::split(m.options, ',')) o.push_back(std::move(opt));
             mounts.push_back({{"destination", m.destination}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", o}});
         } else {
             std::vector<std::string> o = {"rbind", m.rw ? "rw" : "ro", "rprivate"};

@@ -29,11 +29,7 @@ sys::Result<void> load_archive(LibArchive& la) {
 
 sys::Result<void> load_crypto(LibCrypto& lc) {
     void* h = MD_TRY(open_library("libcrypto.so.3", "libssl3"));
-    auto get = [&](auto& fn, const char* name) -> sys::Result<void> {
-        fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
-            MD_TRY(symbol(h, "libcrypto.so.3", name)));
-        return {};
-    };
+    auto get = [&](auto& fn, const char* name) { return sys::bind_symbol(h, "libcrypto.so.3", name, fn); };
     MD_TRY(get(lc.md_ctx_new, "EVP_MD_CTX_new"));
     MD_TRY(get(lc.md_ctx_free, "EVP_MD_CTX_free"));
     MD_TRY(get(lc.sha256, "EVP_sha256"));

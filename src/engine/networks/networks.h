@@ -143,7 +143,7 @@ private:
     sys::Result<void> save(const Network& n);
     sys::Result<Network> ensure_predefined(const std::string& name);
     sys::Result<Network> find(const std::string& ref);
-    sys::Result<void> ensure_bridge(Network& n);
+    sys::Result<int> ensure_bridge(Network& n);  // the bridge's ifindex
     sys::Result<std::vector<Subnet>> taken_subnets(const std::string& except_id);
     sys::Result<void> refresh_rules(bool force);
     // Rewrite /etc/hosts of every container on `networks` (and of `also`).

@@ -66,10 +66,7 @@ sys::Result<const LibNftables*> libnftables() {
         const char* so = "libnftables.so.1";
         void* h = MD_TRY(sys::open_library(so, "libnftables1"));
         LibNftables l;
-        auto get = [&](auto& fn, const char* name) -> sys::Result<void> {
-            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(MD_TRY(sys::library_symbol(h, so, name)));
-            return {};
-        };
+        auto get = [&](auto& fn, const char* name) { return sys::bind_symbol(h, so, name, fn); };
         MD_TRY(get(l.ctx_new, "nft_ctx_new"));
         MD_TRY(get(l.ctx_free, "nft_ctx_free"));
         MD_TRY(get(l.buffer_output, "nft_ctx_buffer_output"));

@@ -19,6 +19,7 @@
 #include "sys/cleanup.h"
 #include "sys/files.h"
 #include "sys/proc.h"
+#include "sys/strings.h"
 
 namespace mydocker::engine::networks {
 
@@ -217,14 +218,7 @@ sys::Result<PortBinding> parse_publish(const std::string& s) {
         if (b.proto != "tcp" && b.proto != "udp")
             return sys::fail_invalid("-p, --publish \"" + s + "\": unknown protocol \"" + b.proto + "\" (tcp or udp)");
     }
-    std::vector<std::string> parts;
-    size_t i = 0;
-    for (;;) {
-        size_t j = rest.find(':', i);
-        parts.push_back(rest.substr(i, j == std::string::npos ? std::string::npos : j - i));
-        if (j == std::string::npos) break;
-        i = j + 1;
-    }
+    std::vector<std::string> parts = sys::split(rest, ':');
     if (parts.size() > 3 || parts.back().empty())
         return sys::fail_invalid("-p, --publish \"" + s + "\": expected [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]");
     if (parts.back().find('-') != std::string::npos)
@@ -324,7 +318,7 @@ sys::Result<std::vector<Subnet>> Store::taken_subnets(const std::string& except_
     return taken;
 }
 
-sys::Result<void> Store::ensure_bridge(Network& n) {
+sys::Result<int> Store::ensure_bridge(Network& n) {
     if (n.driver != "bridge") return sys::fail_invalid("network " + n.name + " has no bridge (driver " + n.driver + ")");
     if (!n.subnet) {
         // The default bridge: its subnet is chosen at first use and kept in its record.
@@ -348,7 +342,7 @@ sys::Result<void> Store::ensure_bridge(Network& n) {
     }
     auto nl = MD_TRY(Netlink::open());
     auto idx = nl.link_index(n.bridge);
-    if (idx) return {};
+    if (idx) return *idx;
     if (idx.error().code() != sys::ErrorCode::not_found) return sys::fail(std::move(idx.error()));
     sys::CleanupStack undo;
     MD_TRY(nl.add_bridge(n.bridge));
@@ -363,7 +357,7 @@ sys::Result<void> Store::ensure_bridge(Network& n) {
     ctx_.log.debug("created bridge " + n.bridge + " " + n.gateway.str() + "/" + std::to_string(n.subnet->prefix));
     MD_TRY(refresh_rules(true));
     undo.commit();
-    return {};
+    return bi;
 }
 
 sys::Result<void> Store::refresh_rules(bool force) {
@@ -610,7 +604,7 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
         Endpoint ep = req.endpoints[i];
         Network n = MD_TRY(find(ep.network));
         if (n.driver != "bridge") return sys::fail_invalid("network " + n.name + " cannot be joined with other networks");
-        MD_TRY_CTX(ensure_bridge(n), "network " + n.name);
+        int master = MD_TRY_CTX(ensure_bridge(n), "network " + n.name);
         std::optional<Ipv4> want;
         if (!ep.requested_ip.empty()) want = MD_TRY_CTX(parse_ipv4(ep.requested_ip), "--ip");
         Ipv4 ip;
@@ -627,7 +621,6 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
             if (auto l = Leases::open(dir_of(nid), n); l && l->table().release(c)) (void)l->save();
         });
         touched.push_back(n.id);
-        int master = MD_TRY(host.link_index(n.bridge));
         ep.network = n.name;
         ep.network_id = n.id;
         ep.ip = ip.str();

@@ -127,112 +127,124 @@ sys::Result<int> list_images(engine::Context& ctx, const ImagesArgs& a) {
 }  // namespace
 
 void register_images(CLI::App& app, Globals& g) {
-    // images
-    auto images_args = std::make_shared<ImagesArgs>();
-    auto* images = app.add_subcommand("images", "list images");
-    images->add_flag("-q,--quiet", images_args->quiet, "only show image ids");
-    images->add_flag("--no-trunc", images_args->no_trunc, "show full image ids");
-    images->add_option("--format", images_args->format,
-                       "output format: table or json (one object per line)");
-    images->add_option("REPOSITORY", images_args->filter, "only images of REPO[:TAG]");
-    images->callback([&g, images_args] {
-        g.action = [images_args](engine::Context& ctx) { return list_images(ctx, *images_args); };
-    });
+    if (g.wants("images")) {
+        // images
+        auto images_args = std::make_shared<ImagesArgs>();
+        auto* images = app.add_subcommand("images", "list images");
+        images->add_flag("-q,--quiet", images_args->quiet, "only show image ids");
+        images->add_flag("--no-trunc", images_args->no_trunc, "show full image ids");
+        images->add_option("--format", images_args->format,
+                           "output format: table or json (one object per line)");
+        images->add_option("REPOSITORY", images_args->filter, "only images of REPO[:TAG]");
+        images->callback([&g, images_args] {
+            g.action = [images_args](engine::Context& ctx) { return list_images(ctx, *images_args); };
+        });
+    }
 
-    // rmi
-    auto rmi_args = std::make_shared<std::pair<bool, std::vector<std::string>>>();
-    auto* rmi = app.add_subcommand("rmi", "remove images");
-    rmi->add_flag("-f,--force", rmi_args->first,
-                  "remove images used by containers (they stay, untagged)");
-    rmi->add_option("IMAGE", rmi_args->second, "image names or ids")->required();
-    rmi->callback([&g, rmi_args] {
-        g.action = [rmi_args](engine::Context& ctx) -> sys::Result<int> {
-            auto in_use = MD_TRY(engine::containers::images_in_use(ctx));
-            ei::Store store(ctx);
-            std::optional<sys::Error> last;
-            for (const auto& ref : rmi_args->second) {
-                auto lines = store.remove(ref, rmi_args->first, in_use);
-                if (!lines) {
-                    // Like docker: report each failure and go on with the others.
-                    if (last) std::fprintf(stderr, "mydocker: %s\n", last->message().c_str());
-                    last = std::move(lines.error());
-                    continue;
+    if (g.wants("rmi")) {
+        // rmi
+        auto rmi_args = std::make_shared<std::pair<bool, std::vector<std::string>>>();
+        auto* rmi = app.add_subcommand("rmi", "remove images");
+        rmi->add_flag("-f,--force", rmi_args->first,
+                      "remove images used by containers (they stay, untagged)");
+        rmi->add_option("IMAGE", rmi_args->second, "image names or ids")->required();
+        rmi->callback([&g, rmi_args] {
+            g.action = [rmi_args](engine::Context& ctx) -> sys::Result<int> {
+                auto in_use = MD_TRY(engine::containers::images_in_use(ctx));
+                ei::Store store(ctx);
+                std::optional<sys::Error> last;
+                for (const auto& ref : rmi_args->second) {
+                    auto lines = store.remove(ref, rmi_args->first, in_use);
+                    if (!lines) {
+                        // Like docker: report each failure and go on with the others.
+                        if (last) std::fprintf(stderr, "mydocker: %s\n", last->message().c_str());
+                        last = std::move(lines.error());
+                        continue;
+                    }
+                    for (const auto& l : *lines) println(l);
                 }
-                for (const auto& l : *lines) println(l);
-            }
-            if (last) return sys::fail(std::move(*last));
-            return 0;
-        };
-    });
+                if (last) return sys::fail(std::move(*last));
+                return 0;
+            };
+        });
+    }
 
-    // tag
-    auto tag_args = std::make_shared<std::pair<std::string, std::string>>();
-    auto* tag = app.add_subcommand("tag", "give an image another name");
-    tag->add_option("SOURCE", tag_args->first, "image name or id")->required();
-    tag->add_option("TARGET", tag_args->second, "new name REPO[:TAG]")->required();
-    tag->callback([&g, tag_args] {
-        g.action = [tag_args](engine::Context& ctx) -> sys::Result<int> {
-            MD_TRY(ei::Store(ctx).tag(tag_args->first, tag_args->second));
-            return 0;
-        };
-    });
+    if (g.wants("tag")) {
+        // tag
+        auto tag_args = std::make_shared<std::pair<std::string, std::string>>();
+        auto* tag = app.add_subcommand("tag", "give an image another name");
+        tag->add_option("SOURCE", tag_args->first, "image name or id")->required();
+        tag->add_option("TARGET", tag_args->second, "new name REPO[:TAG]")->required();
+        tag->callback([&g, tag_args] {
+            g.action = [tag_args](engine::Context& ctx) -> sys::Result<int> {
+                MD_TRY(ei::Store(ctx).tag(tag_args->first, tag_args->second));
+                return 0;
+            };
+        });
+    }
 
-    // import
-    auto import_args = std::make_shared<std::pair<std::string, std::string>>();
-    auto* imp = app.add_subcommand("import", "create an image from a rootfs tarball");
-    imp->add_option("FILE", import_args->first, "tarball (plain, gzip, zstd, xz) or - for stdin")
-        ->required();
-    imp->add_option("REPOSITORY", import_args->second, "name REPO[:TAG] for the image");
-    imp->callback([&g, import_args] {
-        g.action = [import_args](engine::Context& ctx) -> sys::Result<int> {
-            std::optional<std::string> name;
-            if (!import_args->second.empty()) name = import_args->second;
-            auto img = MD_TRY(ei::Store(ctx).import_tar(import_args->first, name, {}));
-            println("sha256:" + img.id);
-            return 0;
-        };
-    });
+    if (g.wants("import")) {
+        // import
+        auto import_args = std::make_shared<std::pair<std::string, std::string>>();
+        auto* imp = app.add_subcommand("import", "create an image from a rootfs tarball");
+        imp->add_option("FILE", import_args->first, "tarball (plain, gzip, zstd, xz) or - for stdin")
+            ->required();
+        imp->add_option("REPOSITORY", import_args->second, "name REPO[:TAG] for the image");
+        imp->callback([&g, import_args] {
+            g.action = [import_args](engine::Context& ctx) -> sys::Result<int> {
+                std::optional<std::string> name;
+                if (!import_args->second.empty()) name = import_args->second;
+                auto img = MD_TRY(ei::Store(ctx).import_tar(import_args->first, name, {}));
+                println("sha256:" + img.id);
+                return 0;
+            };
+        });
+    }
 
-    // save
-    struct SaveArgs {
-        std::string output = "-";
-        std::string format = "docker-archive";
-        std::vector<std::string> refs;
-    };
-    auto save_args = std::make_shared<SaveArgs>();
-    auto* save = app.add_subcommand("save", "write images to a tar archive (stdout by default)");
-    save->add_option("-o,--output", save_args->output, "write to a file instead of stdout");
-    save->add_option("--format", save_args->format, "docker-archive (default) or oci-archive");
-    save->add_option("IMAGE", save_args->refs, "image names or ids")->required();
-    save->callback([&g, save_args] {
-        g.action = [save_args](engine::Context& ctx) -> sys::Result<int> {
-            ei::ArchiveFormat f;
-            if (save_args->format == "docker-archive" || save_args->format == "docker")
-                f = ei::ArchiveFormat::docker;
-            else if (save_args->format == "oci-archive" || save_args->format == "oci")
-                f = ei::ArchiveFormat::oci;
-            else
-                return sys::fail_invalid("--format: unknown format \"" + save_args->format +
-                                         "\" (docker-archive, oci-archive)");
-            MD_TRY(ei::Store(ctx).save(save_args->refs, save_args->output, f));
-            return 0;
+    if (g.wants("save")) {
+        // save
+        struct SaveArgs {
+            std::string output = "-";
+            std::string format = "docker-archive";
+            std::vector<std::string> refs;
         };
-    });
+        auto save_args = std::make_shared<SaveArgs>();
+        auto* save = app.add_subcommand("save", "write images to a tar archive (stdout by default)");
+        save->add_option("-o,--output", save_args->output, "write to a file instead of stdout");
+        save->add_option("--format", save_args->format, "docker-archive (default) or oci-archive");
+        save->add_option("IMAGE", save_args->refs, "image names or ids")->required();
+        save->callback([&g, save_args] {
+            g.action = [save_args](engine::Context& ctx) -> sys::Result<int> {
+                ei::ArchiveFormat f;
+                if (save_args->format == "docker-archive" || save_args->format == "docker")
+                    f = ei::ArchiveFormat::docker;
+                else if (save_args->format == "oci-archive" || save_args->format == "oci")
+                    f = ei::ArchiveFormat::oci;
+                else
+                    return sys::fail_invalid("--format: unknown format \"" + save_args->format +
+                                             "\" (docker-archive, oci-archive)");
+                MD_TRY(ei::Store(ctx).save(save_args->refs, save_args->output, f));
+                return 0;
+            };
+        });
+    }
 
-    // load
-    auto load_args = std::make_shared<std::pair<std::string, bool>>("-", false);
-    auto* load = app.add_subcommand("load", "load images from a tar archive (stdin by default)");
-    load->add_option("-i,--input", load_args->first, "read from a file instead of stdin");
-    load->add_flag("-q,--quiet", load_args->second,
-                   "no progress output (there is none: accepted for docker)");
-    load->callback([&g, load_args] {
-        g.action = [load_args](engine::Context& ctx) -> sys::Result<int> {
-            auto loaded = MD_TRY(ei::Store(ctx).load(load_args->first));
-            for (const auto& n : loaded)
-                println(n.starts_with("sha256:") ? "Loaded image ID: " + n : "Loaded image: " + n);
-            return 0;
-        };
-    });
+    if (g.wants("load")) {
+        // load
+        auto load_args = std::make_shared<std::pair<std::string, bool>>("-", false);
+        auto* load = app.add_subcommand("load", "load images from a tar archive (stdin by default)");
+        load->add_option("-i,--input", load_args->first, "read from a file instead of stdin");
+        load->add_flag("-q,--quiet", load_args->second,
+                       "no progress output (there is none: accepted for docker)");
+        load->callback([&g, load_args] {
+            g.action = [load_args](engine::Context& ctx) -> sys::Result<int> {
+                auto loaded = MD_TRY(ei::Store(ctx).load(load_args->first));
+                for (const auto& n : loaded)
+                    println(n.starts_with("sha256:") ? "Loaded image ID: " + n : "Loaded image: " + n);
+                return 0;
+            };
+        });
+    }
 }
 
 }  // namespace mydocker::cli

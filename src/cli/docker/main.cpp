@@ -23,6 +23,29 @@ sys::Result<std::unique_ptr<sys::Logger>> make_logger(const cli::Globals& g) {
     return std::make_unique<sys::Logger>(sys::UniqueFd(::dup(2)), sys::LogFormat::text, level);
 }
 
+// The subcommand the command line names after the global options, if it is one of ours: only
+// it is registered (cli.h, Globals::only). Empty (register all) for help, a typo or nothing.
+std::string subcommand_named(int argc, char** argv) {
+    static const char* const names[] = {
+        "run",     "create", "start", "stop",    "restart", "kill",   "rm",        "pause",
+        "unpause", "wait",   "ps",    "logs",    "exec",    "inspect", "top",      "stats",
+        "rename",  "commit", "export", "container", "images", "rmi",   "tag",      "import",
+        "save",    "load",   "network", "port",  "volume"};
+    static const char* const with_value[] = {"--root", "--log-level", "--bip"};
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a.empty() || a == "-h" || a == "--help") return {};
+        if (a[0] != '-') {
+            for (const char* n : names)
+                if (a == n) return std::string(a);
+            return {};
+        }
+        for (const char* o : with_value)
+            if (a == o) ++i;  // "--root DIR": DIR is no subcommand ("--root=DIR" is one word)
+    }
+    return {};
+}
+
 }  // namespace cli_main
 
 void mydocker::cli::println(const std::string& s) {
@@ -73,6 +96,7 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", g.log_level, "log level: debug, info, warn, error");
     app.add_flag("-D,--debug", g.debug, "debug logging");
     app.add_option("--bip", g.bip, "the default bridge's address and prefix, e.g. 172.30.0.1/16 (used when it is first made)");
+    g.only = cli_main::subcommand_named(argc, argv);
     cli::register_containers(app, g);
     cli::register_images(app, g);
     cli::register_volumes(app, g);

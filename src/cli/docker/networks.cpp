@@ -29,7 +29,11 @@ std::string pad(const std::string& s, size_t w) { return s.size() >= w ? s : s +
 
 }  // namespace
 
+static void register_port(CLI::App& app, Globals& g);
+
 void register_networks(CLI::App& app, Globals& g) {
+    if (g.wants("port")) register_port(app, g);
+    if (!g.wants("network")) return;
     auto* network = app.add_subcommand("network", "manage networks");
     network->require_subcommand(1);
 
@@ -196,8 +200,10 @@ void register_networks(CLI::App& app, Globals& g) {
             return 0;
         };
     });
+}
 
-    // port CONTAINER [PRIVATE_PORT[/PROTO]]
+// port CONTAINER [PRIVATE_PORT[/PROTO]]
+static void register_port(CLI::App& app, Globals& g) {
     struct PortArgs {
         std::string container, port;
     };

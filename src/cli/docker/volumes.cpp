@@ -376,6 +376,7 @@ void register_prune(CLI::App& vol, Globals& g) {
 }  // namespace
 
 void register_volumes(CLI::App& app, Globals& g) {
+    if (!g.wants("volume")) return;
     auto* vol = app.add_subcommand("volume", "manage volumes");
     vol->require_subcommand(1);
     register_create(*vol, g);

@@ -70,6 +70,8 @@ public:
     virtual sys::Result<std::vector<pid_t>> pids() const = 0;
     /// Usage counters.
     virtual sys::Result<Stats> stats() const = 0;
+    /// How many processes the OOM killer took (Stats::oom_kills alone: one file read).
+    virtual sys::Result<uint64_t> oom_kills() const = 0;
     /// True if the cgroup (any of its hierarchies) still exists.
     virtual bool exists() const = 0;
     /// Remove the cgroup directories (children first); missing ones are fine.

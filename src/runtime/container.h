@@ -53,6 +53,9 @@ sys::Result<std::string> state_json(const Context& ctx, const std::string& id);
 sys::Result<void> kill(const Context& ctx, const std::string& id, int sig, bool all);
 /// Delete a stopped (or created) container; `force` kills a running one first.
 sys::Result<void> remove(const Context& ctx, const std::string& id, bool force);
+/// delete --force of a container whose init has exited, returning how many of its processes
+/// the OOM killer took (read before the cgroup goes): one state load, one cgroup lookup.
+sys::Result<uint64_t> remove_exited(const Context& ctx, const std::string& id);
 
 struct ListEntry {
     ContainerState state;

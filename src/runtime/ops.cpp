@@ -181,6 +181,16 @@ sys::Result<void> remove(const Context& ctx, const std::string& id, bool force) 
     return destroy(ctx, *st, nullptr);
 }
 
+sys::Result<uint64_t> remove_exited(const Context& ctx, const std::string& id) {
+    MD_TRY(validate_id(id));
+    auto st = MD_TRY(load_state(ctx, id));
+    auto lock = MD_TRY(lock_container(ctx, id));
+    auto mgr = MD_TRY(manager_of(ctx, st));
+    uint64_t oom = mgr->oom_kills().value_or(0);
+    MD_TRY(destroy(ctx, st, nullptr, mgr.get()));
+    return oom;
+}
+
 sys::Result<std::vector<ListEntry>> list(const Context& ctx) {
     std::vector<ListEntry> out;
     for (const auto& id : MD_TRY(list_ids(ctx))) {

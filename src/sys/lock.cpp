@@ -16,6 +16,14 @@ Result<FileLock> FileLock::acquire(const std::string& path, bool exclusive) {
     } else {
         fd = MD_TRY(open_file(path, O_RDWR | O_CREAT, 0600));
     }
+    return lock(std::move(fd), path, exclusive);
+}
+
+Result<FileLock> FileLock::acquire_dir(const std::string& path, bool exclusive) {
+    return lock(MD_TRY(open_file(path, O_RDONLY | O_DIRECTORY)), path, exclusive);
+}
+
+Result<FileLock> FileLock::lock(UniqueFd fd, const std::string& path, bool exclusive) {
     int rc;
     do {
         rc = ::flock(fd.get(), exclusive ? LOCK_EX : LOCK_SH);

@@ -14,11 +14,14 @@ public:
     FileLock() = default;
     /// Open `path` (a directory or a file, created if missing) and lock it, waiting for it.
     static Result<FileLock> acquire(const std::string& path, bool exclusive = true);
+    /// Lock the directory `path` itself (it must exist): no lock file to create and delete.
+    static Result<FileLock> acquire_dir(const std::string& path, bool exclusive = true);
     bool held() const { return fd_.valid(); }
     int fd() const { return fd_.get(); }
 
 private:
     explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+    static Result<FileLock> lock(UniqueFd fd, const std::string& path, bool exclusive);
     UniqueFd fd_;
 };
 

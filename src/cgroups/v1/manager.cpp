@@ -228,6 +228,13 @@ sys::Result<std::vector<pid_t>> ManagerV1::pids() const {
     return out;
 }
 
+sys::Result<uint64_t> ManagerV1::oom_kills() const {
+    MD_TRY(check_path());
+    if (!present("memory")) return 0;
+    auto oom = read_knob(controller_path("memory") + "/memory.oom_control");
+    return oom ? keyed_value(*oom, "oom_kill").value_or(0) : 0;
+}
+
 sys::Result<Stats> ManagerV1::stats() const {
     MD_TRY(check_path());
     Stats s;

@@ -25,6 +25,7 @@ class ManagerV1 final : public Manager {
     sys::Result<FreezerState> freezer_state() const override;
     sys::Result<std::vector<pid_t>> pids() const override;
     sys::Result<Stats> stats() const override;
+    sys::Result<uint64_t> oom_kills() const override;
     bool exists() const override;
     sys::Result<void> destroy() override;
     std::string controller_path(const std::string& controller) const override;

@@ -155,6 +155,12 @@ sys::Result<std::vector<pid_t>> ManagerV2::pids() const {
     return out;
 }
 
+sys::Result<uint64_t> ManagerV2::oom_kills() const {
+    MD_TRY(check_path());
+    auto ev = read_knob(dir() + "/memory.events");
+    return ev ? keyed_value(*ev, "oom_kill").value_or(0) : 0;
+}
+
 sys::Result<Stats> ManagerV2::stats() const {
     MD_TRY(check_path());
     Stats s;

@@ -20,6 +20,7 @@
 #include "engine/volumes/volumes.h"
 #include "runtime/container.h"
 #include "runtime/foreground.h"
+#include "runtime/lifecycle.h"
 #include "runtime/spec.h"
 #include "sys/cleanup.h"
 #include "sys/files.h"
@@ -140,13 +141,21 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     if (lio.want_pty_master) co.console_master_out = &master;
     for (int i = 0; i < 3; ++i) co.stdio[i] = lio.stdio[i];
     auto rctx = ctx.runtime();
-    pid_t pid = MD_TRY(runtime::create(rctx, co, std::move(spec), config));
+    // The runtime's in-memory path, as its `run`: init waits for START on its sync socket (no
+    // exec.fifo), and start needs nothing read back from the state dir. Nobody but us may
+    // start it: the record stays locked until it runs.
+    auto created = MD_TRY(runtime::create_container(rctx, co, std::move(spec), config, true));
     sys::UniqueFd master_fd(master);
-    undo.push([&] { (void)runtime::remove(rctx, c.id, true); });
-    auto ps = sys::read_proc_stat(pid);
-    uint64_t pid_start = ps ? ps->start_time : 0;
+    undo.push([&] {
+        // Init is our child and PID 1 of its pid namespace: the namespace goes with it.
+        ::kill(created.state.pid, SIGKILL);
+        (void)sys::wait_pid(created.state.pid);
+        (void)runtime::remove_created(rctx, created);
+    });
+    pid_t pid = created.state.pid;
+    uint64_t pid_start = created.state.pid_start;
     MD_TRY(connect_networks(ctx, c, pid, pid_start, undo));
-    MD_TRY(runtime::start(rctx, c.id));
+    MD_TRY(runtime::start_created(rctx, created));
     c.state.status = "running";
     c.state.pid = pid;
     c.state.pid_start = pid_start;
@@ -170,9 +179,11 @@ void finish(const Context& ctx, const std::string& id, int wait_status) {
     auto c = store.load(id);
     if (!c) return;
     auto rctx = ctx.runtime();
-    if (auto st = runtime::stats(rctx, id); st && st->oom_kills > 0) c->state.oom_killed = true;
-    if (auto r = runtime::remove(rctx, id, true); !r && r.error().code() != sys::ErrorCode::not_found)
-        ctx.log.warn("delete runtime state of " + id + ": " + r.error().message());
+    if (auto oom = runtime::remove_exited(rctx, id)) c->state.oom_killed = *oom > 0;
+    else if (oom.error().code() == sys::ErrorCode::not_found)
+        (void)runtime::remove(rctx, id, true);  // a state dir without state.json, if any
+    else
+        ctx.log.warn("delete runtime state of " + id + ": " + oom.error().message());
     if (auto r = unmount_rootfs(ctx, id); !r) ctx.log.warn(r.error().message());
     if (uses_networks(*c)) networks::Store(ctx).detach(id, c->network.endpoints, has_live_joiners(ctx, *c));
     leave_joined(ctx, *c);

@@ -357,7 +357,7 @@ sys::Result<void> Store::save(const Container& c) {
 }
 
 sys::Result<sys::FileLock> Store::lock(const std::string& id) {
-    return sys::FileLock::acquire(sys::path_join(container_dir(id), "lock"));
+    return sys::FileLock::acquire_dir(container_dir(id));
 }
 
 sys::Result<std::vector<Container>> Store::list() {

@@ -279,6 +279,7 @@ TEST_F(V1Fake, AddProcessPidsFreezeStatsDestroy) {
     EXPECT_EQ(st->memory_limit, 0u) << "the kernel's unlimited reads as 0";
     EXPECT_EQ(st->memory_max_usage, 23456u);
     EXPECT_EQ(st->oom_kills, 3u);
+    EXPECT_EQ(mgr_->oom_kills().value(), 3u) << "the one-file read agrees with stats()";
     EXPECT_EQ(st->cpu_usage_ns, 987654321u);
     EXPECT_EQ(st->pids_current, 2u);
     EXPECT_EQ(st->pids_limit, 0u);

@@ -243,6 +243,7 @@ TEST_F(V2Fake, PidsStatsDestroy) {
     EXPECT_EQ(st->memory_limit, 0u);
     EXPECT_EQ(st->memory_max_usage, 8192u);
     EXPECT_EQ(st->oom_kills, 1u);
+    EXPECT_EQ(mgr_->oom_kills().value(), 1u) << "the one-file read agrees with stats()";
     EXPECT_EQ(st->cpu_usage_ns, 1500000u);
     EXPECT_EQ(st->pids_current, 3u);
     EXPECT_EQ(st->pids_limit, 100u);

@@ -12,7 +12,9 @@ namespace mydocker::engine {
 struct Context {
     const sys::Logger& log;
     std::string root = "/var/lib/mydocker";  // images, layers, containers, volumes
-    std::string run_root = "/run/mydocker";  // the runtime's state (one dir per container)
+    // What lives only while containers run (a tmpfs by default, like docker's exec-root):
+    // the runtime's state, and each running container's bundle (see bundles_dir()).
+    std::string run_root = "/run/mydocker";
     std::string cgroup_root = "/sys/fs/cgroup";
     std::string exe;  // this program's path: the monitor of a detached container re-executes it
     std::string default_bip;  // --bip: the default bridge's address and prefix at its first use
@@ -22,8 +24,14 @@ struct Context {
     std::string containers_dir() const { return sys::path_join(root, "containers"); }
     std::string volumes_dir() const { return sys::path_join(root, "volumes"); }
     std::string networks_dir() const { return sys::path_join(root, "networks"); }
+    /// A running container's OCI bundle (config.json, the rootfs mount point) and the files
+    /// bind-mounted over its /etc (hosts, resolv.conf, hostname): made at each start, gone at
+    /// its end. Kept off the store's disk: they are rewritten every start.
+    std::string bundles_dir() const { return sys::path_join(run_root, "containers"); }
+    /// The runtime's state dirs (one per container).
+    std::string runtime_dir() const { return sys::path_join(run_root, "runtime"); }
     /// The runtime library's context for containers of this engine.
-    runtime::Context runtime() const { return runtime::Context{log, run_root, cgroup_root}; }
+    runtime::Context runtime() const { return runtime::Context{log, runtime_dir(), cgroup_root}; }
 };
 
 }  // namespace mydocker::engine

@@ -23,6 +23,7 @@ inline constexpr int kEngineError = 125;
 
 struct Globals {
     std::string root;      // --root, else $MYDOCKER_ROOT, else /var/lib/mydocker
+    std::string runroot;   // --runroot, else $MYDOCKER_RUNROOT, else ROOT/run or /run/mydocker
     std::string log_level; // --log-level
     std::string bip;       // --bip, else $MYDOCKER_BIP: the default bridge's address at first use
     bool debug = false;

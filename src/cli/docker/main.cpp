@@ -31,7 +31,7 @@ std::string subcommand_named(int argc, char** argv) {
         "unpause", "wait",   "ps",    "logs",    "exec",    "inspect", "top",      "stats",
         "rename",  "commit", "export", "container", "images", "rmi",   "tag",      "import",
         "save",    "load",   "network", "port",  "volume"};
-    static const char* const with_value[] = {"--root", "--log-level", "--bip"};
+    static const char* const with_value[] = {"--root", "--runroot", "--log-level", "--bip"};
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         if (a.empty() || a == "-h" || a == "--help") return {};
@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
         std::exit(0);
     }, "print the version");
     app.add_option("--root", g.root, "state root (default $MYDOCKER_ROOT or /var/lib/mydocker)");
+    app.add_option("--runroot", g.runroot,
+                   "where running containers' state and bundles live (default $MYDOCKER_RUNROOT, "
+                   "else ROOT/run with --root, else /run/mydocker)");
     app.add_option("--log-level", g.log_level, "log level: debug, info, warn, error");
     app.add_flag("-D,--debug", g.debug, "debug logging");
     app.add_option("--bip", g.bip, "the default bridge's address and prefix, e.g. 172.30.0.1/16 (used when it is first made)");
@@ -130,6 +133,17 @@ int main(int argc, char** argv) {
         // A private root (tests, a second engine) keeps its runtime state inside it too.
         ctx.root = *abs;
         ctx.run_root = sys::path_join(*abs, "run");
+    }
+    if (g.runroot.empty()) {
+        if (const char* env = std::getenv("MYDOCKER_RUNROOT"); env && *env) g.runroot = env;
+    }
+    if (!g.runroot.empty()) {
+        auto abs = sys::absolute_path(g.runroot);
+        if (!abs) {
+            std::fprintf(stderr, "mydocker: --runroot: %s\n", abs.error().message().c_str());
+            return cli::kEngineError;
+        }
+        ctx.run_root = *abs;
     }
     if (g.bip.empty()) {
         if (const char* env = std::getenv("MYDOCKER_BIP"); env && *env) g.bip = env;

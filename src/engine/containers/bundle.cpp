@@ -27,11 +27,12 @@ using Json = nlohmann::json;
 Paths paths_of(const Context& ctx, const std::string& id) {
     Paths p;
     p.dir = sys::path_join(ctx.containers_dir(), id);
-    p.rootfs = sys::path_join(p.dir, "rootfs");
     p.upper = sys::path_join(p.dir, "diff");
     p.work = sys::path_join(p.dir, "work");
-    p.config = sys::path_join(p.dir, "config.json");
     p.log = sys::path_join(p.dir, id + "-json.log");
+    p.bundle = sys::path_join(ctx.bundles_dir(), id);
+    p.rootfs = sys::path_join(p.bundle, "rootfs");
+    p.config = sys::path_join(p.bundle, "config.json");
     return p;
 }
 
@@ -168,7 +169,8 @@ sys::Result<void> unmount_rootfs(const Context& ctx, const std::string& id) {
             return sys::fail_errno("unmount \"" + p.rootfs + "\"");
         }
     }
-    return {};
+    // The rest of the bundle goes too (remove_all never crosses a mount point).
+    return sys::remove_all(p.bundle);
 }
 
 sys::Result<void> prepare_mounts(const Context& ctx, Container& c) {
@@ -201,16 +203,16 @@ sys::Result<NetworkJoin> prepare_network(const Context& ctx, const Container& c)
             !sys::process_alive(other.state.pid, other.state.pid_start))
             return sys::fail(sys::Error::bad_state("--network " + mode + ": cannot join the network of container " + ref +
                                                    ": it is not running"));
-        j.files_dir = store.container_dir(other.id);
+        j.files_dir = paths_of(ctx, other.id).bundle;
         j.netns_path = "/proc/" + std::to_string(other.state.pid) + "/ns/net";
         // X learns that we share its namespace: its veths must then be deleted when it stops.
-        std::string joiners = sys::path_join(j.files_dir, "joiners");
+        std::string joiners = sys::path_join(store.container_dir(other.id), "joiners");
         MD_TRY(sys::mkdir_all(joiners, 0700));
         MD_TRY(sys::write_file(sys::path_join(joiners, c.id), "", 0600));
         j.hostname = other.config.hostname;
         return j;
     }
-    j.files_dir = paths_of(ctx, c.id).dir;
+    j.files_dir = paths_of(ctx, c.id).bundle;
     j.hostname = c.config.hostname;
     MD_TRY(networks::Store(ctx).write_files(c.id, c.config.hostname, c.host.extra_hosts, c.host.dns, mode));
     return j;

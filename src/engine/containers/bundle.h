@@ -1,5 +1,5 @@
 // The container's OCI bundle: overlay rootfs over the image layers, volumes, and config.json
-// built from the record. Everything here is undone by teardown_rootfs().
+// built from the record. Everything here is undone by unmount_rootfs().
 #pragma once
 
 #include <string>
@@ -11,16 +11,19 @@
 
 namespace mydocker::engine::containers {
 
-/// Paths of a container's directory.
+/// Paths of a container: its record's dir in the store (record, log, overlay upper and work
+/// dirs), and its bundle on the run root (config.json, rootfs mount point, /etc files).
 struct Paths {
-    std::string dir, rootfs, upper, work, config, log;
+    std::string dir, upper, work, log;
+    std::string bundle, rootfs, config;
 };
 Paths paths_of(const Context& ctx, const std::string& id);
 
 /// Mount the overlay (lower = the image's layers, upper/work = the container's own) on the
 /// container's rootfs dir, unless it is mounted already.
 sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const images::Image& image);
-/// Unmount the rootfs overlay if mounted (MNT_DETACH: a stray reader cannot keep it busy).
+/// Unmount the rootfs overlay if mounted (MNT_DETACH: a stray reader cannot keep it busy),
+/// then remove the bundle dir.
 sys::Result<void> unmount_rootfs(const Context& ctx, const std::string& id);
 
 /// Named and anonymous volumes of the record exist (created on first use), bind sources too

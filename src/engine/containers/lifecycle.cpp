@@ -43,7 +43,7 @@ struct LaunchIo {
 };
 
 bool runtime_has(const Context& ctx, const std::string& id) {
-    return sys::path_exists(sys::path_join(ctx.run_root, id));
+    return sys::path_exists(sys::path_join(ctx.runtime_dir(), id));
 }
 
 bool uses_networks(const Container& c) {

@@ -499,7 +499,7 @@ sys::Result<void> Store::write_files(const std::string& container, const std::st
                                      const std::vector<std::string>& extra_hosts, const std::vector<std::string>& dns,
                                      const std::string& mode) {
     bool host_network = mode == "host";
-    std::string dir = sys::path_join(ctx_.containers_dir(), container);
+    std::string dir = sys::path_join(ctx_.bundles_dir(), container);
     std::string host_resolv = sys::read_file("/etc/resolv.conf").value_or("");
     std::vector<HostEntry> extra;
     for (const auto& h : extra_hosts) extra.push_back(MD_TRY(parse_add_host(h)));
@@ -558,7 +558,7 @@ void Store::update_hosts(const std::vector<std::string>& network_ids, const std:
     if (!containers.empty())
         for (const auto& [id, n] : by_id) read_members(n);
     for (const auto& c : containers) {
-        std::string dir = sys::path_join(ctx_.containers_dir(), c);
+        std::string dir = sys::path_join(ctx_.bundles_dir(), c);
         auto meta_text = sys::read_file(sys::path_join(dir, "hosts.json"));
         if (!meta_text) continue;
         try {
@@ -681,7 +681,7 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
         MD_TRY(refresh_rules(false));
     }
     // The container's own address in its /etc/hosts, then everyone's peers.
-    std::string dir = sys::path_join(ctx_.containers_dir(), req.container);
+    std::string dir = sys::path_join(ctx_.bundles_dir(), req.container);
     if (auto text = sys::read_file(sys::path_join(dir, "hosts.json"))) {
         try {
             Json meta = Json::parse(*text);

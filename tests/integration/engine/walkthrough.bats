@@ -136,7 +136,10 @@ teardown() { engine_teardown; }
 	! mounts_under_root
 	md rm bird
 	[[ ! -d "$MYDOCKER_ROOT/containers/$id" ]]
-	[[ ! -d "$MYDOCKER_ROOT/run/$id" ]]
+	# The runtime's state and the bundle (config.json, /etc files) went with the stop.
+	[[ ! -d "$MYDOCKER_ROOT/run/runtime/$id" ]]
+	[[ ! -d "$MYDOCKER_ROOT/run/containers/$id" ]]
+	[[ -z "$(ls -A "$MYDOCKER_ROOT/run/containers")" ]]
 	! cgroups_left
 	run md inspect bird
 	[[ "$status" -ne 0 ]]

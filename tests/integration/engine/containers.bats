@@ -133,3 +133,19 @@ teardown() { engine_teardown; }
 	assert_success
 	assert_output_contains said-on-the-pty
 }
+
+@test "--runroot / MYDOCKER_RUNROOT: runtime state and bundle there, gone after rm" {
+	local rr="$BATS_TEST_TMPDIR/rr"
+	id="$(md --runroot "$rr" run -d --cgroup-parent "$CG_PARENT" --name rr busybox sleep 60)"
+	export MYDOCKER_RUNROOT="$rr" # from here on (teardown too) the env var finds it
+	[[ -f "$rr/runtime/$id/state.json" ]]
+	[[ -f "$rr/containers/$id/config.json" ]]
+	grep -q "${id:0:12}" "$rr/containers/$id/hosts"
+	[[ ! -e "$MYDOCKER_ROOT/run/runtime/$id" ]]
+	# The record stays in the store; the env var finds the same state as the flag.
+	[[ -f "$MYDOCKER_ROOT/containers/$id/container.json" ]]
+	[[ "$(md exec rr hostname)" == "${id:0:12}" ]]
+	md rm -f rr
+	[[ ! -e "$rr/runtime/$id" && ! -e "$rr/containers/$id" ]]
+	[[ ! -e "$MYDOCKER_ROOT/containers/$id" ]]
+}

@@ -27,6 +27,9 @@ struct CreateOptions {
     // Foreground run with a terminal and no console socket: the caller receives the pty
     // master here instead (it copies between its stdio and the pty).
     int* console_master_out = nullptr;
+    // A new network namespace gets its loopback device up, by init itself (docker's
+    // `--network none`; the OCI spec leaves lo down, and mydocker-runc does too).
+    bool loopback_up = false;
 };
 
 /// Create a container from a bundle: validate, cgroup, clone init, set up, wait for start.

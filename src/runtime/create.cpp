@@ -318,6 +318,8 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         clone_flags &= ~kUnshareable;
     }
     icfg.start_over_sync = start_over_sync;
+    if (const Namespace* net = lx.find_namespace(NamespaceType::network); net && net->path.empty())
+        icfg.loopback_up = opts.loopback_up;
     // The v1 cgroup mount is built by the parent while init mounts the rest (sync.h).
     const Mount* cgroup_mount = nullptr;
     if (icfg.defer_cgroup)

@@ -4,11 +4,14 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -200,12 +203,25 @@ void close_fds_except(int from, std::vector<int> keep) {
     ::_exit(code);
 }
 
+// IFF_UP on "lo" of the namespace we are in: one ioctl, no netlink socket.
+sys::Result<void> loopback_up() {
+    sys::UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!s.valid()) return sys::fail_errno("loopback: socket");
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) < 0) return sys::fail_errno("loopback: get lo's flags");
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) < 0) return sys::fail_errno("loopback: set lo up");
+    return {};
+}
+
 sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     const Spec& spec = *cfg.spec;
     const Process& proc = *spec.process;
     auto cont = MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::continue_));
     host_pid = static_cast<pid_t>(cont.value);
     if (cfg.unshare_flags && ::unshare(cfg.unshare_flags) < 0) return sys::fail_errno("unshare namespaces");
+    if (cfg.loopback_up) MD_TRY(loopback_up());
     auto join_cgroup = [&]() -> sys::Result<void> {
         MD_TRY_CTX(cfg.cgroup->join_self_v1(), "join cgroup \"" + cfg.cgroup_path + "\"");
         std::string v2 = cfg.cgroup->clone_into_dir();

@@ -38,6 +38,7 @@ struct InitConfig {
     // The parent creates the cgroup after the clone (see sync.h): join it at CGROUP_READY.
     bool defer_cgroup = false;
     int unshare_flags = 0;         // CLONE_NEW* init makes itself, after CONTINUE
+    bool loopback_up = false;      // set "lo" up in the new network namespace (CreateOptions)
     bool start_over_sync = false;  // wait for START on the sync socket, not on exec.fifo
     bool cgroup_tree = false;      // the parent sends CGROUP_TREE after CGROUP_READY
     // The parent moved init off its CPU for the deferred-cgroup phase (create.cpp); init

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "cgroups/resources.h"
 #include "sys/error.h"
 
@@ -179,6 +181,8 @@ struct Spec {
 /// Parse and validate config.json text. `bundle` (absolute) resolves relative root and
 /// mount sources. Every error names the JSON path: `linux.resources.memory.limit: must be an integer`.
 sys::Result<Spec> parse_spec(const std::string& json_text, const std::string& bundle);
+/// The same from a parsed document (the engine builds its config as one: no text round trip).
+sys::Result<Spec> parse_spec_doc(const nlohmann::json& doc, const std::string& bundle);
 
 /// Parse and validate a process.json (runc exec -p): the "process" object alone.
 sys::Result<Process> parse_process(const std::string& json_text);

@@ -245,7 +245,10 @@ sys::Result<void> check_uts_fields(const Spec& s) {
 }  // namespace
 
 sys::Result<Spec> parse_spec(const std::string& json_text, const std::string& bundle) {
-    auto doc = MD_TRY(parse_document(json_text, "config.json"));
+    return parse_spec_doc(MD_TRY(parse_document(json_text, "config.json")), bundle);
+}
+
+sys::Result<Spec> parse_spec_doc(const Json& doc, const std::string& bundle) {
     if (!doc.is_object()) return sys::fail_invalid("config.json: must be a JSON object");
 
     Spec s;

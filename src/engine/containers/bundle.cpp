@@ -218,7 +218,7 @@ sys::Result<NetworkJoin> prepare_network(const Context& ctx, const Container& c)
     return j;
 }
 
-sys::Result<std::string> build_config(const Context& ctx, const Container& c, const NetworkJoin& net) {
+sys::Result<Json> build_config(const Context& ctx, const Container& c, const NetworkJoin& net) {
     Paths p = paths_of(ctx, c.id);
     Json spec = Json::parse(runtime::default_spec_json(false));
     Json& proc = spec["process"];
@@ -337,7 +337,7 @@ sys::Result<std::string> build_config(const Context& ctx, const Container& c, co
     if (c.host.pids_limit != 0) res["pids"]["limit"] = c.host.pids_limit;
     linux["resources"] = res;
     if (c.host.privileged) spec["process"].erase("apparmorProfile");
-    return spec.dump(2);
+    return spec;
 }
 
 }  // namespace mydocker::engine::containers

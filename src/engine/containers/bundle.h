@@ -2,6 +2,7 @@
 // built from the record. Everything here is undone by unmount_rootfs().
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "engine/containers/record.h"
@@ -44,6 +45,6 @@ struct NetworkJoin {
 sys::Result<NetworkJoin> prepare_network(const Context& ctx, const Container& c);
 
 /// The runtime spec of the record (rootfs mounted: the user and workdir are resolved in it).
-sys::Result<std::string> build_config(const Context& ctx, const Container& c, const NetworkJoin& net);
+sys::Result<nlohmann::json> build_config(const Context& ctx, const Container& c, const NetworkJoin& net);
 
 }  // namespace mydocker::engine::containers

@@ -55,8 +55,7 @@ bool uses_networks(const Container& c) {
 // --network none; -P publishes every exposed port.
 sys::Result<void> connect_networks(const Context& ctx, Container& c, pid_t pid, uint64_t pid_start, sys::CleanupStack& undo) {
     networks::Store nets(ctx);
-    if (c.host.network_mode == "none") return nets.loopback_up(pid);
-    if (!uses_networks(c)) return {};
+    if (!uses_networks(c)) return {};  // lo: init set it up (CreateOptions::loopback_up)
     networks::AttachRequest req;
     req.container = c.id;
     req.name = c.name;
@@ -131,14 +130,17 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     undo.push([&] { (void)unmount_rootfs(ctx, c.id); });
     MD_TRY(prepare_mounts(ctx, c));
     auto net = MD_TRY(prepare_network(ctx, c));
-    std::string config = MD_TRY(build_config(ctx, c, net));
+    auto doc = MD_TRY(build_config(ctx, c, net));
+    std::string config = doc.dump(2);
     MD_TRY(sys::write_file_atomic(p.config, config, 0600));
-    auto spec = MD_TRY(runtime::parse_spec(config, p.dir));
+    auto spec = MD_TRY(runtime::parse_spec_doc(doc, p.bundle));
     runtime::CreateOptions co;
     co.id = c.id;
-    co.bundle = p.dir;
+    co.bundle = p.bundle;
     int master = -1;
     if (lio.want_pty_master) co.console_master_out = &master;
+    // A new network namespace: lo up by init (bridge networks add eth0 next, in attach).
+    co.loopback_up = c.host.network_mode == "none" || uses_networks(c);
     for (int i = 0; i < 3; ++i) co.stdio[i] = lio.stdio[i];
     auto rctx = ctx.runtime();
     // The runtime's in-memory path, as its `run`: init waits for START on its sync socket (no
@@ -260,19 +262,22 @@ int run_exit_code(const sys::Error& e) {
 }
 
 namespace {
-sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, const images::Image& image);
-int monitor_main(const Context& ctx, const std::string& id, int ready_fd, const images::Image* image);
+sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, const images::Image& image, bool save);
+int monitor_main(const Context& ctx, std::string id, int ready_fd, const images::Image* image, Container* known);
 }  // namespace
 
 sys::Result<Container> create(const Context& ctx, const RunRequest& req) {
     auto image = MD_TRY(images::Store(ctx).resolve(req.image));
-    return create_from(ctx, req, image);
+    return create_from(ctx, req, image, true);
 }
 
 namespace {
 
 // create() with the image resolved by the caller, who uses it again to start the container.
-sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, const images::Image& image) {
+// Without `save`, the record is first written by the start that follows at once (`run`): its
+// name is reserved and its dir made, but until it runs `ps -a` does not list it, and a start
+// that fails removes both. (One file fewer to write and replace per run.)
+sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, const images::Image& image, bool save) {
     auto c = MD_TRY(prepare(req, image));
     if (uses_networks(c) && !networks::predefined(c.host.network_mode))
         MD_TRY_CTX(networks::Store(ctx).get(c.host.network_mode), "--network");
@@ -298,7 +303,7 @@ sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, co
     MD_TRY(prepare_mounts(ctx, c));
     c.created = sys::now_rfc3339();
     c.log_path = p.log;
-    MD_TRY(store.save(c));
+    if (save) MD_TRY(store.save(c));
     undo.commit();
     return c;
 }
@@ -307,7 +312,7 @@ sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, co
 
 sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
     auto image = MD_TRY(images::Store(ctx).resolve(req.image));
-    auto c = MD_TRY(create_from(ctx, req, image));
+    auto c = MD_TRY(create_from(ctx, req, image, false));
     sys::CleanupStack undo;
     undo.push([&] { remove_everything(ctx, c, true); });
     auto lock = MD_TRY(Store(ctx).lock(c.id));
@@ -374,8 +379,9 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
 }
 
 // Fork the monitor, which starts the container (`image`: already resolved, or null) and
-// reports "ok" or the error over a pipe.
-sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const images::Image* image) {
+// reports "ok" or the error over a pipe. `unsaved`: c is the record of a `run`, not on disk yet
+// (the monitor starts from this copy); else the monitor loads it under the lock.
+sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const images::Image* image, bool unsaved) {
     if (ctx.exe.empty()) return sys::fail_invalid("cannot find our own executable to start a monitor");
     int rp[2];
     if (::pipe2(rp, O_CLOEXEC) < 0) return sys::fail_errno("pipe");
@@ -397,7 +403,7 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const ima
         ::close_range(4, ~0U, 0);
         sys::Logger logger(sys::UniqueFd(::dup(2)), sys::LogFormat::text, sys::LogLevel::warn);
         Context mctx{logger, ctx.root, ctx.run_root, ctx.cgroup_root, ctx.exe, ctx.default_bip};
-        ::_exit(monitor_main(mctx, c.id, 3, image));
+        ::_exit(monitor_main(mctx, c.id, 3, image, unsaved ? &c : nullptr));
     }
     ready_w.reset();
     std::string msg;
@@ -422,7 +428,10 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const ima
 
 namespace {
 
-int monitor_main(const Context& ctx, const std::string& id, int ready_fd, const images::Image* image) {
+// `known`: the record as the caller has it in memory, not yet saved (run -d); else (start of a
+// stopped container) it is loaded under the lock.
+// (`id` by value: it may be `known`'s own, which is moved from.)
+int monitor_main(const Context& ctx, std::string id, int ready_fd, const images::Image* image, Container* known) {
     ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
     auto report = [&](const std::string& m) {
         (void)sys::write_all(ready_fd, m);
@@ -432,10 +441,16 @@ int monitor_main(const Context& ctx, const std::string& id, int ready_fd, const 
     Store store(ctx);
     auto lock = store.lock(id);
     std::optional<Container> c;
-    {
+    if (!lock) {
+        report(lock.error().message());
+        return 1;
+    }
+    if (known) {
+        c = std::move(*known);
+    } else {
         auto loaded = store.load(id);
-        if (!lock || !loaded) {
-            report(!lock ? lock.error().message() : loaded.error().message());
+        if (!loaded) {
+            report(loaded.error().message());
             return 1;
         }
         c = std::move(*loaded);
@@ -526,8 +541,8 @@ int watch_main(const Context& ctx, const std::string& id, pid_t pid, int out, in
 
 sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req) {
     auto image = MD_TRY(images::Store(ctx).resolve(req.image));
-    auto c = MD_TRY(create_from(ctx, req, image));
-    if (auto r = start_with_monitor(ctx, c, &image); !r) {
+    auto c = MD_TRY(create_from(ctx, req, image, false));
+    if (auto r = start_with_monitor(ctx, c, &image, true); !r) {
         if (auto fresh = Store(ctx).load(c.id)) c = *fresh;
         remove_everything(ctx, c, true);
         return sys::fail(std::move(r.error()));
@@ -538,7 +553,7 @@ sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req)
 sys::Result<void> start(const Context& ctx, const std::string& ref) {
     auto c = MD_TRY(load_ref(ctx, ref));
     if (c.state.status == "running" || c.state.status == "paused") return {};  // docker: no-op
-    return start_with_monitor(ctx, c, nullptr);
+    return start_with_monitor(ctx, c, nullptr, false);
 }
 
 sys::Result<void> kill(const Context& ctx, const std::string& ref, int sig) {

@@ -111,10 +111,9 @@ public:
 
     /// Bring the container (init `pid`, created, not started) onto its networks: an address
     /// per network, a veth pair into its namespace (eth0 with the default route, eth1, ...),
-    /// lo up, its published ports, and /etc/hosts of it and of its peers. Undone on error.
+    /// its published ports, and /etc/hosts of it and of its peers. Undone on error. (lo is
+    /// up already: the runtime's init sets it, see runtime::CreateOptions::loopback_up.)
     sys::Result<Attached> attach(const AttachRequest& req);
-    /// Just `lo` up in the namespace of `pid` (--network none).
-    sys::Result<void> loopback_up(pid_t pid);
     /// Take the container off every network: leases, port rules, peers' /etc/hosts, and
     /// (`delete_links`) its veths; without it they go with the container's network namespace,
     /// which the kernel tears down once no process is left in it. Safe to call twice, and for

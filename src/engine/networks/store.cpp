@@ -584,19 +584,12 @@ void Store::update_hosts(const std::vector<std::string>& network_ids, const std:
     }
 }
 
-sys::Result<void> Store::loopback_up(pid_t pid) {
-    auto ns = MD_TRY(sys::open_file("/proc/" + std::to_string(pid) + "/ns/net", O_RDONLY));
-    auto nl = MD_TRY(Netlink::open_in(ns.get()));
-    return nl.set_up(MD_TRY(nl.link_index("lo")));
-}
-
 sys::Result<Attached> Store::attach(const AttachRequest& req) {
     Attached out;
     auto lk = MD_TRY(lock());
     auto ns = MD_TRY(sys::open_file("/proc/" + std::to_string(req.pid) + "/ns/net", O_RDONLY));
     auto host = MD_TRY(Netlink::open());
     auto inside = MD_TRY(Netlink::open_in(ns.get()));
-    MD_TRY(inside.set_up(MD_TRY(inside.link_index("lo"))));
     sys::CleanupStack undo;
     std::vector<std::string> touched;
     std::string own_ip;

@@ -52,6 +52,10 @@ fetch() {
 	run md run --rm --network none busybox sh -c 'ls /sys/class/net'
 	assert_success
 	[[ "$output" == "lo" ]]
+	# lo is up (init sets it, as docker's none network has it), and answers.
+	run md run --rm --network none busybox sh -c 'cat /sys/class/net/lo/operstate; ping -c 1 -W 2 127.0.0.1 >/dev/null && echo pong'
+	assert_success
+	[[ "$output" == *pong* ]]
 	host_ifs=$(ls /sys/class/net | sort | tr '\n' ' ')
 	run md run --rm --network host busybox sh -c 'ls /sys/class/net | sort | tr "\n" " "'
 	assert_success

@@ -14,8 +14,10 @@
 #              of BENCH_BATCH `podman run -d` containers
 # then prints the ratios next to the targets with MET / MISSED.
 #
-# Everything lives under one temp dir (the engine's --root, the bundles, crun's --root, podman's
-# storage, runroot, tmpdir, network config, events log) and one cgroup parent named after it.
+# Everything lives under one temp dir (the engine's --root, the bundles, podman's storage,
+# runroot, tmpdir, network config, events log) and one cgroup parent named after it. The
+# runtimes' state (crun's and mydocker-runc's --root, the engine's --runroot) is on a tmpfs
+# mounted in that dir, as their defaults (/run/crun, /run/mydocker) are on a real host.
 # On exit, whatever happened, the trap removes the containers (mydocker rm -f, crun delete -f,
 # podman rm -f), unmounts, removes the cgroups and the temp dir, and fails listing anything it
 # found left behind (mounts, cgroups, processes).
@@ -123,7 +125,7 @@ else
 fi
 
 # m ARGS...: mydocker with its root in the temp dir (stdin closed: nothing reads a terminal).
-m() { "$md" --root "$work/md" "$@" </dev/null; }
+m() { "$md" --root "$work/md" --runroot "$run_dir/md" "$@" </dev/null; }
 md_ids() { m ps -aq --no-trunc 2>/dev/null || true; }
 
 # pm ARGS...: podman confined to the temp dir exactly as in tests/integration/podman.bats.
@@ -138,7 +140,7 @@ declare -A rt_bin=()
 rt() { # NAME ARGS...
 	local name="$1"
 	shift
-	"${rt_bin[$name]}" --root "$work/root-$name" "$@" </dev/null
+	"${rt_bin[$name]}" --root "$run_dir/root-$name" "$@" </dev/null
 }
 
 # Mount points at or below DIR, deepest first (mktemp paths need no mountinfo unescaping).
@@ -149,7 +151,7 @@ mounts_under() {
 
 # The mounts under the temp dir that a command left. Not counted: the home of podman's overlay
 # storage driver (it bind-mounts storage/overlay on itself, private, while podman uses it).
-mounts_left() { mounts_under "$work" | grep -vxF "$work/podman/storage/overlay" || true; }
+mounts_left() { mounts_under "$work" | grep -vxF -e "$work/podman/storage/overlay" -e "$work/run" || true; }
 
 cgroup_dirs() { # our cgroup parent in every hierarchy where it exists
 	local mnt
@@ -297,9 +299,15 @@ cleanup() {
 # Short path: the engine's overlay mount options hold paths under it (page-size limit), and
 # conmon's sockets live under podman's runroot (sun_path holds 108 bytes).
 work="$(mktemp -d /tmp/mydocker-bench.XXXXXX)"
+run_dir="$work/run" # a tmpfs, see below
 trap cleanup EXIT
 cgroup="$(basename "$work")"
 mkdir -p "$work/md"
+# Runtime state where each tool keeps it by default: on a tmpfs (crun's /run/crun, our
+# /run/mydocker), one mounted here in the private mount namespace. The engine's store (images,
+# records, logs, overlay upper dirs) stays on the disk, as /var/lib/mydocker does.
+mkdir -p "$run_dir"
+mount -t tmpfs -o mode=0700,size=64m mydocker-bench-run "$run_dir"
 pm_env=(CONTAINERS_CONF="$work/podman/containers.conf"
 	CONTAINERS_STORAGE_CONF="$work/podman/storage.conf" TMPDIR="$work/podman/tmp")
 trap 'exit 130' INT
@@ -346,7 +354,7 @@ make_bundle() { # DIR CGROUP-NAME ARG...
 		 | .linux.cgroupsPath = $cg' "$work/spec/config.json" --args "$@" >"$dir/config.json"
 }
 for name in "${!rt_bin[@]}"; do
-	mkdir -p "$work/root-$name"
+	mkdir -p "$run_dir/root-$name"
 	make_bundle "$work/bundles/$name-run" "$name-run" /bin/true
 	for ((i = 0; i < batch; i++)); do
 		make_bundle "$work/bundles/$name-d$i" "$name-d$i" sleep 600
@@ -462,11 +470,11 @@ q() { # ARGS...: quoted for sh, space-separated
 
 echo
 echo "== run: $runs runs after $warmup warm-up runs per command"
-args=(-n mydocker "$(q "$md" --root "$work/md" "${md_run[@]}")")
+args=(-n mydocker "$(q "$md" --root "$work/md" --runroot "$run_dir/md" "${md_run[@]}")")
 [ -z "$crun_bin" ] ||
-	args+=(-n crun "$(q "$crun_bin" --root "$work/root-crun" run --bundle "$work/bundles/crun-run" bench-run)")
+	args+=(-n crun "$(q "$crun_bin" --root "$run_dir/root-crun" run --bundle "$work/bundles/crun-run" bench-run)")
 [ -z "$mdr_bin" ] ||
-	args+=(-n mydocker-runc "$(q "$mdr_bin" --root "$work/root-mydocker-runc" run \
+	args+=(-n mydocker-runc "$(q "$mdr_bin" --root "$run_dir/root-mydocker-runc" run \
 		--bundle "$work/bundles/mydocker-runc-run" bench-run)")
 [ -z "$use_podman" ] || args+=(-n podman "$(q "$podman_bin" "${pm_flags[@]}" "${pm_run[@]}")")
 # podman's environment (its config files, TMPDIR) is hyperfine's: nothing else reads it.
@@ -479,8 +487,8 @@ phase_check run
 echo
 echo "== network: $runs runs after $warmup warm-up runs per command"
 hyperfine -N --warmup "$warmup" --runs "$runs" "${hf_output[@]}" --export-json "$out_dir/network.json" \
-	-n bridge "$(q "$md" --root "$work/md" "${md_bridge[@]}")" \
-	-n none "$(q "$md" --root "$work/md" "${md_run[@]}")" </dev/null || die "$hf_failed"
+	-n bridge "$(q "$md" --root "$work/md" --runroot "$run_dir/md" "${md_bridge[@]}")" \
+	-n none "$(q "$md" --root "$work/md" --runroot "$run_dir/md" "${md_run[@]}")" </dev/null || die "$hf_failed"
 phase_check network
 
 # --- 2. detached: batches of $batch back-to-back starts, one hyperfine run ---------------------
@@ -494,12 +502,12 @@ q_log="$(q "$err_log")"
 loop() { # BODY with $i: a POSIX sh loop over 0..batch-1 that stops at the first failure
 	echo "i=0; while [ \$i -lt $batch ]; do $1 >/dev/null 2>>$q_log || exit 1; i=\$((i + 1)); done"
 }
-q_md="$(q "$md" --root "$work/md")"
+q_md="$(q "$md" --root "$work/md" --runroot "$run_dir/md")"
 rm_all=("{ ids=\$($q_md ps -aq --no-trunc) && { [ -z \"\$ids\" ] || $q_md rm -f \$ids >/dev/null; }; } 2>>$q_log")
 args=(-n mydocker --prepare "${rm_all[0]}" "$(loop "$q_md $(q "${md_detached[@]}")")")
 for name in crun mydocker-runc; do
 	[ -n "${rt_bin[$name]:-}" ] || continue
-	q_rt="$(q "${rt_bin[$name]}" --root "$work/root-$name")"
+	q_rt="$(q "${rt_bin[$name]}" --root "$run_dir/root-$name")"
 	rm_all+=("{ for id in \$($q_rt list --format json | jq -r '.[]?.id'); do $q_rt delete --force \$id; done; } 2>>$q_log")
 	args+=(-n "$name" --prepare "${rm_all[-1]}"
 		"$(loop "$q_rt run --detach --bundle $(q "$work/bundles/$name")-d\$i bench-d\$i")")

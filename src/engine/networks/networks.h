@@ -149,6 +149,9 @@ private:
     void update_hosts(const std::vector<std::string>& networks, const std::string& also = "");
     sys::Result<sys::FileLock> lock();
     std::string dir_of(const std::string& id) const;
+    /// A network's leases (leases.json, leases.lock): they hold only live containers, so they
+    /// live on the run root (a tmpfs by default) and start empty after a reboot.
+    std::string leases_dir(const std::string& id) const;
 
     const Context& ctx_;
     std::string dir_;

@@ -87,6 +87,7 @@ class Leases {
 public:
     static sys::Result<Leases> open(const std::string& dir, const Network& n) {
         Leases l(dir, n);
+        MD_TRY(sys::mkdir_all(dir, 0700));
         l.lock_ = MD_TRY(sys::FileLock::acquire(sys::path_join(dir, "leases.lock")));
         std::string path = sys::path_join(dir, "leases.json");
         if (sys::path_exists(path)) {
@@ -255,6 +256,9 @@ Store::Store(const Context& ctx) : ctx_(ctx), dir_(ctx.networks_dir()) {
 }
 
 std::string Store::dir_of(const std::string& id) const { return sys::path_join(dir_, id); }
+std::string Store::leases_dir(const std::string& id) const {
+    return sys::path_join(sys::path_join(ctx_.run_root, "networks"), id);
+}
 
 sys::Result<sys::FileLock> Store::lock() {
     MD_TRY(sys::mkdir_all(dir_, 0700));
@@ -451,7 +455,7 @@ sys::Result<Network> Store::get(const std::string& ref) {
 sys::Result<std::map<std::string, std::pair<std::string, std::string>>> Store::attached(const Network& n) {
     std::map<std::string, std::pair<std::string, std::string>> out;
     if (!n.subnet || !sys::path_exists(dir_of(n.id))) return out;
-    auto leases = MD_TRY(Leases::open(dir_of(n.id), n));
+    auto leases = MD_TRY(Leases::open(leases_dir(n.id), n));
     for (const auto& [ip, l] : leases.table().leases())
         if (lease_alive(l)) out[l.container] = {l.name, ip.str() + "/" + std::to_string(n.subnet->prefix)};
     return out;
@@ -474,8 +478,9 @@ sys::Result<void> Store::remove(const std::string& ref) {
     if (n.name == "bridge") {
         // The default network stays (docker's is pre-defined); its device and rules go until
         // the next container needs them.
-        ::unlink(sys::path_join(dir_of(n.id), "leases.json").c_str());
+        MD_TRY(sys::remove_all(leases_dir(n.id)));
     } else {
+        MD_TRY(sys::remove_all(leases_dir(n.id)));
         MD_TRY(sys::remove_all(dir_of(n.id)));
     }
     return refresh_rules(false);
@@ -538,7 +543,7 @@ void Store::update_hosts(const std::vector<std::string>& network_ids, const std:
     auto read_members = [&](const Network& n) {
         // docker resolves peers' names on user networks only, not on the default bridge.
         if (members.count(n.id) || n.name == "bridge" || !n.subnet || !sys::path_exists(dir_of(n.id))) return;
-        auto leases = Leases::open(dir_of(n.id), n);
+        auto leases = Leases::open(leases_dir(n.id), n);
         auto& m = members[n.id];
         if (!leases) return;
         for (const auto& [ip, l] : leases->table().leases()) {
@@ -602,7 +607,7 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
         if (!ep.requested_ip.empty()) want = MD_TRY_CTX(parse_ipv4(ep.requested_ip), "--ip");
         Ipv4 ip;
         {
-            auto leases = MD_TRY(Leases::open(dir_of(n.id), n));
+            auto leases = MD_TRY(Leases::open(leases_dir(n.id), n));
             Lease l{req.container, req.name, req.pid, req.pid_start};
             auto got = leases.table().allocate(l, want, lease_alive);
             if (!got) return sys::fail(std::move(got.error()).wrap("network " + n.name));
@@ -611,7 +616,7 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
         }
         std::string nid = n.id;
         undo.push([this, nid, n, c = req.container] {
-            if (auto l = Leases::open(dir_of(nid), n); l && l->table().release(c)) (void)l->save();
+            if (auto l = Leases::open(leases_dir(nid), n); l && l->table().release(c)) (void)l->save();
         });
         touched.push_back(n.id);
         ep.network = n.name;
@@ -708,8 +713,8 @@ void Store::detach(const std::string& container, const std::vector<Endpoint>& en
     std::vector<std::string> touched;
     if (auto all = load_all()) {
         for (const auto& n : *all) {
-            if (!n.subnet || !sys::path_exists(sys::path_join(dir_of(n.id), "leases.json"))) continue;
-            auto leases = Leases::open(dir_of(n.id), n);
+            if (!n.subnet || !sys::path_exists(sys::path_join(leases_dir(n.id), "leases.json"))) continue;
+            auto leases = Leases::open(leases_dir(n.id), n);
             if (leases && leases->table().release(container)) {
                 (void)leases->save();
                 touched.push_back(n.id);
@@ -732,8 +737,8 @@ sys::Result<void> Store::rename(const std::string& container, const std::string&
     auto lk = MD_TRY(lock());
     std::vector<std::string> touched;
     for (const auto& n : MD_TRY(load_all())) {
-        if (!n.subnet || !sys::path_exists(sys::path_join(dir_of(n.id), "leases.json"))) continue;
-        auto leases = MD_TRY(Leases::open(dir_of(n.id), n));
+        if (!n.subnet || !sys::path_exists(sys::path_join(leases_dir(n.id), "leases.json"))) continue;
+        auto leases = MD_TRY(Leases::open(leases_dir(n.id), n));
         bool changed = false;
         for (const auto& [ip, l] : leases.table().leases()) {
             if (l.container != container || l.name == name) continue;
@@ -757,7 +762,7 @@ sys::Result<void> Store::detach_one(const std::string& container, const Endpoint
     auto host = MD_TRY(Netlink::open());
     if (auto r = host.delete_link(ep.host_veth); !r && r.error().code() != sys::ErrorCode::not_found) return r;
     {
-        auto leases = MD_TRY(Leases::open(dir_of(n.id), n));
+        auto leases = MD_TRY(Leases::open(leases_dir(n.id), n));
         if (leases.table().release(container)) MD_TRY(leases.save());
     }
     update_hosts({n.id});

@@ -214,7 +214,7 @@ fetch() {
 	assert_output_contains "conflicting options"
 	run md ps -aq
 	[[ -z "$output" ]]
-	[[ "$(jq '.leases | length' "$MYDOCKER_ROOT"/networks/*/leases.json 2>/dev/null | sort -u | tr -d '\n')" =~ ^0?$ ]]
+	[[ "$(jq '.leases | length' "$MYDOCKER_ROOT"/run/networks/*/leases.json 2>/dev/null | sort -u | tr -d '\n')" =~ ^0?$ ]]
 }
 
 @test "--ip takes a static address; --dns and --add-host land in the container's files" {
@@ -287,7 +287,7 @@ fetch() {
 	kill -9 "$pid"
 	wait "$cli" 2>/dev/null || true
 	# the engine never recorded the exit; the lease still names the dead container
-	grep -q victim "$MYDOCKER_ROOT"/networks/*/leases.json
+	grep -q victim "$MYDOCKER_ROOT"/run/networks/*/leases.json
 	md run -d --name heir --network one busybox sleep 600
 	[[ "$(ip_of heir one)" == 10.238.0.2 ]]
 	# cleaning up the dead one must not take the heir's address

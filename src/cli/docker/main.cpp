@@ -23,27 +23,30 @@ sys::Result<std::unique_ptr<sys::Logger>> make_logger(const cli::Globals& g) {
     return std::make_unique<sys::Logger>(sys::UniqueFd(::dup(2)), sys::LogFormat::text, level);
 }
 
-// The subcommand the command line names after the global options, if it is one of ours: only
-// it is registered (cli.h, Globals::only). Empty (register all) for help, a typo or nothing.
+// The first word of the command line after the global options: the subcommand, if it is
+// one, and then the only one registered (cli.h, Globals::only). Empty for help or nothing.
 std::string subcommand_named(int argc, char** argv) {
-    static const char* const names[] = {
-        "run",     "create", "start", "stop",    "restart", "kill",   "rm",        "pause",
-        "unpause", "wait",   "ps",    "logs",    "exec",    "inspect", "top",      "stats",
-        "rename",  "commit", "export", "container", "images", "rmi",   "tag",      "import",
-        "save",    "load",   "network", "port",  "volume"};
     static const char* const with_value[] = {"--root", "--runroot", "--log-level", "--bip"};
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         if (a.empty() || a == "-h" || a == "--help") return {};
-        if (a[0] != '-') {
-            for (const char* n : names)
-                if (a == n) return std::string(a);
-            return {};
-        }
+        if (a[0] != '-') return std::string(a);
         for (const char* o : with_value)
             if (a == o) ++i;  // "--root DIR": DIR is no subcommand ("--root=DIR" is one word)
     }
     return {};
+}
+
+// A directory option: the flag's value, else the environment variable's, as an absolute
+// path; empty when neither is set.
+mydocker::sys::Result<std::string> dir_option(const std::string& flag, const char* env, const char* name) {
+    std::string v = flag;
+    if (v.empty())
+        if (const char* e = std::getenv(env); e && *e) v = e;
+    if (v.empty()) return v;
+    auto abs = sys::absolute_path(v);
+    if (!abs) return sys::fail_invalid(std::string(name) + ": " + abs.error().message());
+    return *abs;
 }
 
 }  // namespace cli_main
@@ -99,11 +102,18 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", g.log_level, "log level: debug, info, warn, error");
     app.add_flag("-D,--debug", g.debug, "debug logging");
     app.add_option("--bip", g.bip, "the default bridge's address and prefix, e.g. 172.30.0.1/16 (used when it is first made)");
+    auto register_all = [&] {
+        cli::register_containers(app, g);
+        cli::register_images(app, g);
+        cli::register_volumes(app, g);
+        cli::register_networks(app, g);
+    };
     g.only = cli_main::subcommand_named(argc, argv);
-    cli::register_containers(app, g);
-    cli::register_images(app, g);
-    cli::register_volumes(app, g);
-    cli::register_networks(app, g);
+    register_all();
+    if (!g.only.empty() && app.get_subcommands({}).empty()) {
+        g.only.clear();  // not one of ours: CLI11 names the error against the whole set
+        register_all();
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -121,30 +131,20 @@ int main(int argc, char** argv) {
     }
     g.logger = std::move(*logger);
     engine::Context ctx{*g.logger};
-    if (g.root.empty()) {
-        if (const char* env = std::getenv("MYDOCKER_ROOT"); env && *env) g.root = env;
-    }
-    if (!g.root.empty()) {
-        auto abs = sys::absolute_path(g.root);
-        if (!abs) {
-            std::fprintf(stderr, "mydocker: --root: %s\n", abs.error().message().c_str());
+    auto root = cli_main::dir_option(g.root, "MYDOCKER_ROOT", "--root");
+    auto runroot = cli_main::dir_option(g.runroot, "MYDOCKER_RUNROOT", "--runroot");
+    for (const auto* r : {&root, &runroot}) {
+        if (!*r) {
+            std::fprintf(stderr, "mydocker: %s\n", r->error().message().c_str());
             return cli::kEngineError;
         }
+    }
+    if (!root->empty()) {
         // A private root (tests, a second engine) keeps its runtime state inside it too.
-        ctx.root = *abs;
-        ctx.run_root = sys::path_join(*abs, "run");
+        ctx.root = *root;
+        ctx.run_root = sys::path_join(*root, "run");
     }
-    if (g.runroot.empty()) {
-        if (const char* env = std::getenv("MYDOCKER_RUNROOT"); env && *env) g.runroot = env;
-    }
-    if (!g.runroot.empty()) {
-        auto abs = sys::absolute_path(g.runroot);
-        if (!abs) {
-            std::fprintf(stderr, "mydocker: --runroot: %s\n", abs.error().message().c_str());
-            return cli::kEngineError;
-        }
-        ctx.run_root = *abs;
-    }
+    if (!runroot->empty()) ctx.run_root = *runroot;
     if (g.bip.empty()) {
         if (const char* env = std::getenv("MYDOCKER_BIP"); env && *env) g.bip = env;
     }

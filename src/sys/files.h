@@ -24,7 +24,8 @@ Result<std::string> read_fd(int fd);
 Result<void> write_file(const std::string& path, std::string_view data, mode_t mode = 0644);
 /// Write to an existing file without O_CREAT/O_TRUNC (cgroup and proc knobs).
 Result<void> write_existing(const std::string& path, std::string_view data);
-/// Write data then fsync + rename over `path`: readers see the old or new file, never half.
+/// Write data to a temp file, then rename it over `path`: readers see the old or new file, never
+/// half of one. (No fsync: durability across a crash is left to the filesystem.)
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
 /// write(2) of the whole buffer, retrying on EINTR and short writes.
 Result<void> write_all(int fd, std::string_view data);

@@ -9,9 +9,9 @@
 #include <array>
 #include <cerrno>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "sys/files.h"
+#include "sys/random.h"
 
 namespace mydocker::engine::containers {
 
@@ -261,18 +261,7 @@ sys::Result<Container> from_json(const std::string& text) {
     }
 }
 
-std::string new_id() {
-    std::array<unsigned char, 32> b{};
-    std::random_device rd;
-    for (auto& x : b) x = static_cast<unsigned char>(rd());
-    static const char* hex = "0123456789abcdef";
-    std::string s;
-    for (auto x : b) {
-        s += hex[x >> 4];
-        s += hex[x & 15];
-    }
-    return s;
-}
+std::string new_id() { return sys::random_hex(64); }
 
 std::string random_name() {
     static const char* const adjectives[] = {
@@ -284,10 +273,9 @@ std::string random_name() {
         "babbage", "curie",   "darwin", "einstein", "euler",   "fermat", "galileo", "gauss",
         "hopper",  "hypatia", "kepler", "lamport",  "lovelace", "mccarthy", "noether", "pascal",
         "ritchie", "shannon", "thompson", "torvalds", "turing", "wozniak", "wirth",  "knuth"};
-    std::random_device rd;
-    std::string n = adjectives[rd() % std::size(adjectives)];
+    std::string n = adjectives[sys::random_below(std::size(adjectives))];
     n += '_';
-    n += names[rd() % std::size(names)];
+    n += names[sys::random_below(std::size(names))];
     return n;
 }
 

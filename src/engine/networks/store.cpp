@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 
 #include "engine/networks/files.h"
@@ -18,6 +17,7 @@
 #include "engine/networks/nft.h"
 #include "sys/cleanup.h"
 #include "sys/files.h"
+#include "sys/random.h"
 #include "sys/proc.h"
 #include "sys/strings.h"
 
@@ -28,17 +28,6 @@ using Json = nlohmann::ordered_json;
 namespace {
 
 constexpr const char* kDefaultRoot = "/var/lib/mydocker";
-
-std::string random_hex(size_t n) {
-    static const char* hex = "0123456789abcdef";
-    std::random_device rd;
-    std::string s;
-    while (s.size() < n) {
-        uint32_t r = rd();
-        for (int i = 0; i < 8 && s.size() < n; ++i, r >>= 4) s += hex[r & 15];
-    }
-    return s;
-}
 
 // FNV-1a: a stable short tag of a --root path for the names of host-global objects.
 std::string root_tag(const std::string& root) {
@@ -291,7 +280,7 @@ sys::Result<Network> Store::ensure_predefined(const std::string& name) {
     for (auto& n : MD_TRY(load_all()))
         if (n.name == name) return n;
     Network n;
-    n.id = random_hex(64);
+    n.id = sys::random_hex(64);
     n.name = name;
     n.created = sys::now_rfc3339();
     n.driver = name == "bridge" ? "bridge" : name == "host" ? "host" : "null";
@@ -418,7 +407,7 @@ sys::Result<Network> Store::create(const CreateRequest& req) {
         subnet = MD_TRY(pick_subnet(taken));
     }
     Network n;
-    n.id = random_hex(64);
+    n.id = sys::random_hex(64);
     n.name = req.name;
     n.created = sys::now_rfc3339();
     n.subnet = subnet;
@@ -634,7 +623,7 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
             }
         }
         for (int attempt = 0;; ++attempt) {
-            ep.host_veth = "veth" + random_hex(7);
+            ep.host_veth = "veth" + sys::random_hex(7);
             auto r = host.add_veth(ep.host_veth, master, ep.ifname, ns.get(), ep.mac);
             if (r) break;
             if (r.error().err() != EEXIST || attempt > 5) return sys::fail(std::move(r.error()));

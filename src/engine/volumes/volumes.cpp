@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <utility>
 
 #include "sys/files.h"
+#include "sys/random.h"
 #include "sys/lock.h"
 
 namespace mydocker::engine::volumes {
@@ -35,27 +35,6 @@ bool name_char(char c) {
 
 std::string in_quotes(const std::string& s) {
     return "\"" + s + "\"";
-}
-
-sys::Result<std::string> random_hex(size_t bytes) {
-    std::string raw(bytes, '\0');
-    size_t got = 0;
-    while (got < bytes) {
-        ssize_t n = ::getrandom(raw.data() + got, bytes - got, 0);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return sys::fail_errno("getrandom");
-        }
-        got += static_cast<size_t>(n);
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes * 2);
-    for (unsigned char c : raw) {
-        out += kHex[c >> 4];
-        out += kHex[c & 0xf];
-    }
-    return out;
 }
 
 // Docker reports a volume's CreatedAt to the second.
@@ -144,7 +123,7 @@ uint64_t disk_usage(const std::string& path) {
 // if deleting its data then fails half-way (a mount point inside it, EBUSY); prune retries.
 sys::Result<std::string> detach(const Context& ctx, const std::string& name) {
     std::string trash =
-        sys::path_join(ctx.volumes_dir(), kTrashPrefix + name + "-" + MD_TRY(random_hex(8)));
+        sys::path_join(ctx.volumes_dir(), kTrashPrefix + name + "-" + sys::random_hex(16));
     std::string dir = volume_dir(ctx, name);
     if (::rename(dir.c_str(), trash.c_str()) < 0)
         return sys::fail_errno("rename " + in_quotes(dir) + " to " + in_quotes(trash));
@@ -163,7 +142,7 @@ bool valid_name(const std::string& name) {
 
 sys::Result<Volume> Store::create(const std::string& name_in,
                                   const std::map<std::string, std::string>& labels) {
-    std::string name = name_in.empty() ? MD_TRY(random_hex(32)) : name_in;
+    std::string name = name_in.empty() ? sys::random_hex(64) : name_in;
     if (!valid_name(name))
         return sys::fail_invalid(
             in_quotes(name) +

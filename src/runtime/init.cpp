@@ -4,10 +4,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -22,6 +20,7 @@
 
 #include "runtime/capabilities.h"
 #include "runtime/hooks.h"
+#include "runtime/netns.h"
 #include "runtime/rootfs.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
@@ -201,18 +200,6 @@ void close_fds_except(int from, std::vector<int> keep) {
 [[noreturn]] void fail_after_start(const sys::Error& e, int code) {
     dprintf(2, "mydocker-runc: %s\n", e.message().c_str());
     ::_exit(code);
-}
-
-// IFF_UP on "lo" of the namespace we are in: one ioctl, no netlink socket.
-sys::Result<void> loopback_up() {
-    sys::UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!s.valid()) return sys::fail_errno("loopback: socket");
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-    if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) < 0) return sys::fail_errno("loopback: get lo's flags");
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-    if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) < 0) return sys::fail_errno("loopback: set lo up");
-    return {};
 }
 
 sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {

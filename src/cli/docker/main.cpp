@@ -73,21 +73,8 @@ mydocker::sys::Result<std::string> mydocker::cli::inspect_field(const nlohmann::
     }
 }
 
-// `__watch ROOT RUN_ROOT ID PID OUT ERR`: the watch stage of a detached container's monitor
-// lives as long as the container, so it skips the command line parser (its objects are most
-// of a CLI process's heap) and goes straight to the engine.
-int watch_main_fast(char** argv) {
-    sys::Logger logger(sys::UniqueFd(::dup(2)), sys::LogFormat::text, sys::LogLevel::warn);
-    engine::Context ctx{logger};
-    ctx.root = argv[2];
-    ctx.run_root = argv[3];
-    return engine::containers::watch_main(ctx, argv[4], static_cast<pid_t>(std::atoi(argv[5])), std::atoi(argv[6]),
-                                          std::atoi(argv[7]));
-}
-
 int main(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);
-    if (argc == 8 && std::string(argv[1]) == "__watch") return watch_main_fast(argv);
     cli::Globals g;
     CLI::App app{"mydocker: run containers from images, the docker way", "mydocker"};
     app.require_subcommand(0, 1);
@@ -158,5 +145,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "mydocker: %s\n", rc.error().message().c_str());
         return cli::kEngineError;
     }
-    return *rc;
+    // Out without the destructors: they only free memory, and after `run -d` / `start` forked a
+    // monitor, each page they touch is first copied (copy-on-write) away from the monitor's.
+    std::fflush(nullptr);
+    std::_Exit(*rc);
 }

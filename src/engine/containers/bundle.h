@@ -38,7 +38,9 @@ sys::Result<std::pair<uint32_t, uint32_t>> resolve_user(const std::string& rootf
 /// Where the container's network namespace and name-service files come from.
 struct NetworkJoin {
     std::string files_dir;   // holds hosts, resolv.conf, hostname (bind-mounted over /etc's)
-    std::string netns_path;  // --network container:X: X's namespace; empty: a new one (or host)
+    // --network container:X: X's namespace; or one made ahead for us (runtime::PendingNetns);
+    // empty: a new one (or host)
+    std::string netns_path;
     std::string hostname;    // container:X takes X's
 };
 /// Write the name-service files (or find the container whose network is shared).

@@ -40,10 +40,6 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req);
 sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req);
 /// `start` of a created or exited container, detached (under a monitor).
 sys::Result<void> start(const Context& ctx, const std::string& ref);
-/// The watch stage of a detached container's monitor (hidden `__watch ROOT RUN_ROOT ID PID
-/// OUT ERR`; the monitor, forked by run -d / start, starts the container, then re-executes
-/// into it): log the output from fds OUT / ERR (-1: none) until PID, our child, exits; clean up.
-int watch_main(const Context& ctx, const std::string& id, pid_t pid, int out, int err);
 /// `stop`: the stop signal (SIGTERM), then SIGKILL after `timeout` seconds.
 sys::Result<void> stop(const Context& ctx, const std::string& ref, int timeout);
 /// `kill -s SIG`.

@@ -21,9 +21,11 @@
 #include "runtime/container.h"
 #include "runtime/foreground.h"
 #include "runtime/lifecycle.h"
+#include "runtime/netns.h"
 #include "runtime/spec.h"
 #include "sys/cleanup.h"
 #include "sys/files.h"
+#include "sys/memory.h"
 #include "sys/proc.h"
 #include "sys/signals.h"
 
@@ -40,6 +42,7 @@ struct Launched {
 struct LaunchIo {
     int stdio[3] = {-1, -1, -1};
     bool want_pty_master = false;
+    int netns = -1;  // a network namespace made ahead (runtime::PendingNetns), lo up; or -1
 };
 
 bool runtime_has(const Context& ctx, const std::string& id) {
@@ -49,6 +52,21 @@ bool runtime_has(const Context& ctx, const std::string& id) {
 bool uses_networks(const Container& c) {
     const auto& m = c.host.network_mode;
     return m != "none" && m != "host" && m.rfind("container:", 0) != 0;
+}
+
+// Does a container of `req` get a network namespace of its own (none, bridge, a network)?
+bool own_netns(const RunRequest& req) {
+    return req.network != "host" && req.network.rfind("container:", 0) != 0;
+}
+
+// The namespace `pending` made for `req`'s container. If it could not be made, init makes one,
+// as without this step (and fails the same way, with the runtime's error).
+sys::UniqueFd take_netns(const Context& ctx, const RunRequest& req, runtime::PendingNetns& pending) {
+    if (!own_netns(req)) return {};
+    auto ns = pending.take();
+    if (ns) return std::move(*ns);
+    ctx.log.debug("network namespace made ahead: " + ns.error().message() + ": left to init");
+    return {};
 }
 
 // The container (init `pid`, not started yet) onto its networks, or just lo up for
@@ -130,6 +148,8 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     undo.push([&] { (void)unmount_rootfs(ctx, c.id); });
     MD_TRY(prepare_mounts(ctx, c));
     auto net = MD_TRY(prepare_network(ctx, c));
+    const bool new_netns = c.host.network_mode == "none" || uses_networks(c);
+    if (new_netns && lio.netns >= 0) net.netns_path = runtime::netns_fd_path(lio.netns);
     auto doc = MD_TRY(build_config(ctx, c, net));
     std::string config = doc.dump(2);
     MD_TRY(sys::write_file_atomic(p.config, config, 0600));
@@ -139,8 +159,9 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     co.bundle = p.bundle;
     int master = -1;
     if (lio.want_pty_master) co.console_master_out = &master;
-    // A new network namespace: lo up by init (bridge networks add eth0 next, in attach).
-    co.loopback_up = c.host.network_mode == "none" || uses_networks(c);
+    // A new network namespace: lo up by init, unless made ahead with lo up (bridge networks
+    // add eth0 next, in attach).
+    co.loopback_up = new_netns && net.netns_path.empty();
     for (int i = 0; i < 3; ++i) co.stdio[i] = lio.stdio[i];
     auto rctx = ctx.runtime();
     // The runtime's in-memory path, as its `run`: init waits for START on its sync socket (no
@@ -263,7 +284,7 @@ int run_exit_code(const sys::Error& e) {
 
 namespace {
 sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, const images::Image& image, bool save);
-int monitor_main(const Context& ctx, std::string id, int ready_fd, const images::Image* image, Container* known);
+int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd, const images::Image* image, Container* known);
 }  // namespace
 
 sys::Result<Container> create(const Context& ctx, const RunRequest& req) {
@@ -311,6 +332,8 @@ sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, co
 }  // namespace
 
 sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
+    runtime::PendingNetns pending;  // as in run_detached
+    if (own_netns(req)) pending = runtime::PendingNetns::start();
     auto image = MD_TRY(images::Store(ctx).resolve(req.image));
     auto c = MD_TRY(create_from(ctx, req, image, false));
     sys::CleanupStack undo;
@@ -319,7 +342,9 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
     sigset_t old;
     runtime::block_forwarded_signals(&old);
     auto log = MD_TRY(logs::JsonFileWriter::open(c.log_path));
+    sys::UniqueFd netns = take_netns(ctx, req, pending);
     LaunchIo lio;
+    lio.netns = netns.get();
     sys::UniqueFd out_r, err_r, in_w, null_in;
     if (c.config.tty) {
         lio.want_pty_master = true;
@@ -380,9 +405,10 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
 
 // Fork the monitor, which starts the container (`image`: already resolved, or null) and
 // reports "ok" or the error over a pipe. `unsaved`: c is the record of a `run`, not on disk yet
-// (the monitor starts from this copy); else the monitor loads it under the lock.
-sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const images::Image* image, bool unsaved) {
-    if (ctx.exe.empty()) return sys::fail_invalid("cannot find our own executable to start a monitor");
+// (the monitor starts from this copy); else the monitor loads it under the lock. `netns`: a
+// network namespace made ahead for the container (runtime::PendingNetns), or -1.
+sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const images::Image* image, bool unsaved,
+                                     int netns = -1) {
     int rp[2];
     if (::pipe2(rp, O_CLOEXEC) < 0) return sys::fail_errno("pipe");
     sys::UniqueFd ready_r(rp[0]), ready_w(rp[1]);
@@ -398,12 +424,15 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const ima
         // The ready pipe becomes fd 3 and every other inherited fd goes: the monitor outlives
         // us, and must not keep a caller's pipe (a shell's `$(...)`, bats' fd 3) open until the
         // container exits. Our logger's fd goes too: the monitor gets its own, on /dev/null.
+        // A namespace made ahead becomes fd 4 (moved out of the way first: it may be fd 3).
+        int ns = netns >= 0 ? ::fcntl(netns, F_DUPFD_CLOEXEC, 10) : -1;
         if (ready_w.get() != 3) ::dup2(ready_w.get(), 3);
         ::fcntl(3, F_SETFD, FD_CLOEXEC);
-        ::close_range(4, ~0U, 0);
+        if (ns >= 0) ::dup3(ns, 4, O_CLOEXEC);
+        ::close_range(ns >= 0 ? 5 : 4, ~0U, 0);
         sys::Logger logger(sys::UniqueFd(::dup(2)), sys::LogFormat::text, sys::LogLevel::warn);
         Context mctx{logger, ctx.root, ctx.run_root, ctx.cgroup_root, ctx.exe, ctx.default_bip};
-        ::_exit(monitor_main(mctx, c.id, 3, image, unsaved ? &c : nullptr));
+        ::_exit(monitor_main(mctx, c.id, 3, ns >= 0 ? 4 : -1, image, unsaved ? &c : nullptr));
     }
     ready_w.reset();
     std::string msg;
@@ -431,8 +460,9 @@ namespace {
 // `known`: the record as the caller has it in memory, not yet saved (run -d); else (start of a
 // stopped container) it is loaded under the lock.
 // (`id` by value: it may be `known`'s own, which is moved from.)
-int monitor_main(const Context& ctx, std::string id, int ready_fd, const images::Image* image, Container* known) {
+int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd, const images::Image* image, Container* known) {
     ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+    sys::UniqueFd netns(netns_fd);  // init joins it during the launch; closed after
     auto report = [&](const std::string& m) {
         (void)sys::write_all(ready_fd, m);
         ::close(ready_fd);
@@ -466,6 +496,7 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, const images:
         return 1;
     }
     LaunchIo lio;
+    lio.netns = netns.get();
     sys::UniqueFd out_r, out_w, err_r, err_w, in_r, in_w;
     if (c->config.tty) {
         lio.want_pty_master = true;
@@ -493,6 +524,7 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, const images:
     c->state.monitor_pid = ::getpid();
     bool tty = c->config.tty;
     auto l = launch(ctx, *c, lio, image);
+    netns.reset();
     c.reset();  // nothing of the record is needed until the exit: its memory goes back
     if (!l) {
         const auto& e = l.error();
@@ -507,42 +539,39 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, const images:
     sys::UniqueFd master(l->pty_master);
     int out = tty ? master.get() : out_r.get();
     int err = err_r.get();
-    // The monitor lives as long as the container: re-execute into the watch stage, so what the
-    // start touched (heap, stack, code) is not kept for hours. The container's init stays our
-    // child across execve, and the fds we clear CLOEXEC on are all the new image keeps.
-    log = sys::fail_invalid("closed");  // the watch stage opens the log itself
-    for (int fd : {out, err})
-        if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
-    std::string pid_s = std::to_string(l->pid), out_s = std::to_string(out), err_s = std::to_string(err);
-    const char* argv[] = {ctx.exe.c_str(), "__watch", ctx.root.c_str(), ctx.run_root.c_str(), id.c_str(),
-                          pid_s.c_str(), out_s.c_str(), err_s.c_str(), nullptr};
-    ::execv(ctx.exe.c_str(), const_cast<char* const*>(argv));
-    ctx.log.warn("re-execute the monitor: " + std::string(std::strerror(errno)) + ": watching in place");
-    return watch_main(ctx, id, l->pid, out, err);
-}
-
-}  // namespace
-
-int watch_main(const Context& ctx, const std::string& id, pid_t pid, int out, int err) {
-    for (int fd : {out, err})
-        if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    // The monitor lives as long as the container, in place: what the start touched (free heap,
+    // the CLI's code, a deep stack) goes back first. (No re-exec into a smaller image: that
+    // cost an exec and a libc start-up per container, more than the ~0.1 MiB it saved.)
+    sys::shed_memory();
     int status = -1;
     {
-        auto log = logs::JsonFileWriter::open(paths_of(ctx, id).log);
         SuperviseIo io;
         io.out = out;
         io.err = err;
-        auto st = supervise(pid, io, log ? &*log : nullptr);
+        auto st = supervise(l->pid, io, log ? &*log : nullptr);
         if (st) status = *st;
     }
+    log = sys::fail_invalid("closed");
+    master.reset();
+    out_r.reset();
+    err_r.reset();
     finish(ctx, id, status);
     return 0;
 }
 
+}  // namespace
+
 sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req) {
+    // The container's network namespace is made on a thread meanwhile (runtime::PendingNetns).
+    runtime::PendingNetns pending;
+    if (own_netns(req)) pending = runtime::PendingNetns::start();
     auto image = MD_TRY(images::Store(ctx).resolve(req.image));
     auto c = MD_TRY(create_from(ctx, req, image, false));
-    if (auto r = start_with_monitor(ctx, c, &image, true); !r) {
+    // The overlay, mounted here while the thread finishes (the monitor's launch finds it so).
+    auto r = mount_rootfs(ctx, c, image);
+    sys::UniqueFd netns = take_netns(ctx, req, pending);
+    if (r) r = start_with_monitor(ctx, c, &image, true, netns.get());
+    if (!r) {
         if (auto fresh = Store(ctx).load(c.id)) c = *fresh;
         remove_everything(ctx, c, true);
         return sys::fail(std::move(r.error()));

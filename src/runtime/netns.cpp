@@ -56,6 +56,15 @@ sys::Result<sys::UniqueFd> PendingNetns::take() {
     return r;
 }
 
+PendingNetns& PendingNetns::operator=(PendingNetns&& o) noexcept {
+    if (this != &o) {
+        if (thread_.joinable()) thread_.join();  // (assigning over a running std::thread aborts)
+        thread_ = std::move(o.thread_);
+        slot_ = std::move(o.slot_);
+    }
+    return *this;
+}
+
 PendingNetns::~PendingNetns() {
     if (thread_.joinable()) thread_.join();
 }

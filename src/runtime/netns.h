@@ -1,4 +1,4 @@
-// A network namespace made ahead of init, on a thread of its own (DESIGN.md, engine start path).
+// A network namespace made ahead of init, on a thread of its own, while the engine does other set-up.
 #pragma once
 
 #include <memory>
@@ -18,12 +18,12 @@ sys::Result<void> loopback_up();
 /// goes on with other set-up. (unshare moves only the thread that calls it; that thread ends
 /// once it holds the namespace as an fd.) The kernel's set-up of a network namespace is the
 /// costliest step of a container's start (~0.4 ms here); made this way it is off init's path:
-/// init joins it (a namespace path in the spec, see netns_path()) instead of unsharing one.
+/// init joins it (a namespace path in the spec: netns_fd_path()) instead of unsharing one.
 class PendingNetns {
   public:
     PendingNetns() = default;
     PendingNetns(PendingNetns&&) = default;
-    PendingNetns& operator=(PendingNetns&&) = default;
+    PendingNetns& operator=(PendingNetns&& o) noexcept;  // waits for our own thread first
     ~PendingNetns();
 
     static PendingNetns start();

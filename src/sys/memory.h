@@ -1,4 +1,4 @@
-// Giving back what a long-lived forked process touched while it was busy (DESIGN.md: monitor).
+// Giving back what a long-lived forked process touched while it was busy.
 #pragma once
 
 namespace mydocker::sys {

@@ -49,6 +49,13 @@ TEST(PendingNetns, MakesANewNamespaceWithLoUp) {
     EXPECT_EQ(netns_fd_path(7), "/proc/self/fd/7");
 }
 
+TEST(PendingNetns, AssigningOverARunningOneWaitsForIt) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    auto p = PendingNetns::start();
+    p = PendingNetns::start();  // the first thread is joined, its namespace dropped
+    EXPECT_TRUE(p.take());
+}
+
 TEST(PendingNetns, TakeWithoutStartIsAnError) {
     PendingNetns none;
     EXPECT_FALSE(none.take());

@@ -16,7 +16,7 @@ struct Context {
     // the runtime's state, and each running container's bundle (see bundles_dir()).
     std::string run_root = "/run/mydocker";
     std::string cgroup_root = "/sys/fs/cgroup";
-    std::string exe;  // this program's path: the monitor of a detached container re-executes it
+    std::string exe;  // this program's path: `run --init` finds mydocker-init beside it
     std::string default_bip;  // --bip: the default bridge's address and prefix at its first use
 
     std::string images_dir() const { return sys::path_join(root, "images"); }
@@ -28,6 +28,8 @@ struct Context {
     /// bind-mounted over its /etc (hosts, resolv.conf, hostname): made at each start, gone at
     /// its end. Kept off the store's disk: they are rewritten every start.
     std::string bundles_dir() const { return sys::path_join(run_root, "containers"); }
+    /// The networks' leases (one dir per network): they hold only running containers.
+    std::string leases_dir() const { return sys::path_join(run_root, "networks"); }
     /// The runtime's state dirs (one per container).
     std::string runtime_dir() const { return sys::path_join(run_root, "runtime"); }
     /// The runtime library's context for containers of this engine.

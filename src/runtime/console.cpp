@@ -18,7 +18,7 @@ namespace mydocker::runtime {
 namespace {
 
 sys::Result<void> send_fd(int sock, int fd, const std::string& name) {
-    auto sent = sys::send_with_fd(sock, name, fd);
+    auto sent = sys::send_with_fds(sock, name, {&fd, 1});
     if (!sent) return sys::fail(sys::Error::from_errno(sent.error().err(), "send pty master to console socket"));
     return {};
 }

@@ -9,7 +9,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 

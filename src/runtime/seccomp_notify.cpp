@@ -47,7 +47,7 @@ sys::Result<void> send_seccomp_listener(const std::string& listener_path,
         return sys::fail_errno(what + "connect to seccomp agent \"" + listener_path + "\"");
 
     // The fd rides on the first byte; the rest of the state follows on the stream.
-    auto first = sys::send_with_fd(sock.get(), process_state, listener_fd);
+    auto first = sys::send_with_fds(sock.get(), process_state, {&listener_fd, 1});
     if (!first)
         return sys::fail(sys::Error::from_errno(first.error().err(), what + "send the seccomp listener to \"" + listener_path + "\""));
     ssize_t n = 0;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "sys/files.h"
+#include "sys/unix_socket.h"
 
 namespace mydocker::runtime {
 
@@ -79,27 +80,13 @@ sys::Result<SyncMessage> sync_wait_for(int fd, SyncType expected) {
     return m;
 }
 
-constexpr size_t kMaxFds = 16;
-
 sys::Result<void> sync_send_fds(int sock, SyncType type, const std::vector<int>& fds) {
-    if (fds.size() > kMaxFds) return sys::fail_invalid("sync: too many fds for one message");
+    if (fds.size() > sys::kMaxPassedFds) return sys::fail_invalid("sync: too many fds for one message");
     Header h{static_cast<uint32_t>(type), 0, 0};
-    struct iovec iov = {&h, sizeof h};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
-    if (!fds.empty()) {
-        msg.msg_control = cbuf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-        struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
-    if (MD_RETRY(::sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0)
-        return sys::fail_errno(std::string("send sync message \"") + type_name(type) + "\"");
+    auto sent = sys::send_with_fds(sock, {reinterpret_cast<const char*>(&h), sizeof h}, fds);
+    if (!sent)
+        return sys::fail(sys::Error::from_errno(sent.error().err(),
+                                                std::string("send sync message \"") + type_name(type) + "\""));
     return {};
 }
 
@@ -109,7 +96,7 @@ sys::Result<std::pair<SyncMessage, std::vector<sys::UniqueFd>>> sync_recv_fds(in
     struct msghdr msg = {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
+    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * sys::kMaxPassedFds)] = {};
     msg.msg_control = cbuf;
     msg.msg_controllen = sizeof cbuf;
     ssize_t n = MD_RETRY(::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC));

@@ -8,21 +8,24 @@
 
 namespace mydocker::sys {
 
-Result<size_t> send_with_fd(int sock, std::string_view data, int fd) {
+Result<size_t> send_with_fds(int sock, std::string_view data, std::span<const int> fds) {
+    if (fds.size() > kMaxPassedFds) return fail_invalid("too many fds for one message");
     struct iovec iov = {const_cast<char*>(data.data()), data.size()};
     struct msghdr msg = {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * kMaxPassedFds)] = {};
+    if (!fds.empty()) {
+        msg.msg_control = cbuf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+        struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+    }
     ssize_t n = MD_RETRY(::sendmsg(sock, &msg, MSG_NOSIGNAL));
-    if (n < 0) return fail_errno("sendmsg with an fd");
+    if (n < 0) return fail_errno("sendmsg with fds");
     return static_cast<size_t>(n);
 }
 

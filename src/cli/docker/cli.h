@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/context.h"
 #include "sys/error.h"
@@ -39,9 +40,36 @@ struct Globals {
 
 /// Print `s` to stdout, followed by a newline.
 void println(const std::string& s);
+/// Print "mydocker: MSG" to stderr.
+void print_error(const std::string& msg);
 /// inspect's `-f`: one field of `doc`, named {{.State.Pid}}, .State.Pid or /State/Pid;
 /// strings bare, anything else as JSON.
 sys::Result<std::string> inspect_field(const nlohmann::ordered_json& doc, const std::string& format);
+/// `inspect REF...`: `find(ref)` looks each one up (a miss is printed, skipped, and makes the
+/// exit code 1, as docker's), `to_json(found)` makes its document; with `format`, one field
+/// each, else all of them as one JSON array.
+template <typename Find, typename ToJson>
+sys::Result<int> print_inspect(const std::vector<std::string>& refs, const std::string& format, Find find,
+                               ToJson to_json) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    int rc = 0;
+    for (const auto& r : refs) {
+        auto found = find(r);
+        if (!found) {
+            print_error(found.error().message());
+            rc = 1;
+            continue;
+        }
+        nlohmann::ordered_json j = MD_TRY(to_json(*found));
+        if (!format.empty()) {
+            println(MD_TRY(inspect_field(j, format)));
+            continue;
+        }
+        out.push_back(std::move(j));
+    }
+    if (format.empty()) println(out.dump(4));
+    return rc;
+}
 
 void register_containers(CLI::App& app, Globals& g);  // run create start stop kill rm ps ...
 void register_images(CLI::App& app, Globals& g);      // images rmi tag import save load

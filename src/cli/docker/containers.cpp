@@ -134,7 +134,7 @@ sys::Result<void> take_image_and_command(const std::vector<std::string>& rest, e
     return {};
 }
 
-void print_exec_error(const sys::Error& e) { std::fprintf(stderr, "mydocker: %s\n", e.message().c_str()); }
+void print_exec_error(const sys::Error& e) { print_error(e.message()); }
 
 }  // namespace
 
@@ -209,7 +209,7 @@ void register_containers(CLI::App& app, Globals& g) {
                 int rc = 0;
                 for (const auto& r : *refs) {
                     if (auto res = fn(ctx, r); !res) {
-                        std::fprintf(stderr, "mydocker: %s\n", res.error().message().c_str());
+                        print_error(res.error().message());
                         rc = 1;
                     } else if (echo) {
                         println(r);
@@ -432,24 +432,9 @@ void register_containers(CLI::App& app, Globals& g) {
         inspect->add_option("-f,--format", *inspect_format, "print one field: {{.State.Status}}, .State.Status or /State/Status");
         inspect->callback([&g, inspect_refs, inspect_format] {
             g.action = [inspect_refs, inspect_format](engine::Context& ctx) -> sys::Result<int> {
-                Json out = Json::array();
-                int rc = 0;
-                for (const auto& r : *inspect_refs) {
-                    auto c = ec::inspect(ctx, r);
-                    if (!c) {
-                        std::fprintf(stderr, "mydocker: %s\n", c.error().message().c_str());
-                        rc = 1;
-                        continue;
-                    }
-                    Json j = Json::parse(ec::to_json(*c, false));
-                    if (!inspect_format->empty()) {
-                        println(MD_TRY(inspect_field(j, *inspect_format)));
-                        continue;
-                    }
-                    out.push_back(std::move(j));
-                }
-                if (inspect_format->empty()) println(out.dump(4));
-                return rc;
+                return print_inspect(
+                    *inspect_refs, *inspect_format, [&](const std::string& r) { return ec::inspect(ctx, r); },
+                    [](const ec::Container& c) -> sys::Result<Json> { return Json::parse(ec::to_json(c, false)); });
             };
         });
     }

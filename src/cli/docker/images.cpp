@@ -157,7 +157,7 @@ void register_images(CLI::App& app, Globals& g) {
                     auto lines = store.remove(ref, rmi_args->first, in_use);
                     if (!lines) {
                         // Like docker: report each failure and go on with the others.
-                        if (last) std::fprintf(stderr, "mydocker: %s\n", last->message().c_str());
+                        if (last) print_error(last->message());
                         last = std::move(lines.error());
                         continue;
                     }

@@ -56,6 +56,10 @@ void mydocker::cli::println(const std::string& s) {
     std::fputc('\n', stdout);
 }
 
+void mydocker::cli::print_error(const std::string& msg) {
+    std::fprintf(stderr, "mydocker: %s\n", msg.c_str());
+}
+
 mydocker::sys::Result<std::string> mydocker::cli::inspect_field(const nlohmann::ordered_json& doc,
                                                                 const std::string& format) {
     std::string f = format;
@@ -113,7 +117,7 @@ int main(int argc, char** argv) {
     }
     auto logger = cli_main::make_logger(g);
     if (!logger) {
-        std::fprintf(stderr, "mydocker: %s\n", logger.error().message().c_str());
+        cli::print_error(logger.error().message());
         return cli::kEngineError;
     }
     g.logger = std::move(*logger);
@@ -122,7 +126,7 @@ int main(int argc, char** argv) {
     auto runroot = cli_main::dir_option(g.runroot, "MYDOCKER_RUNROOT", "--runroot");
     for (const auto* r : {&root, &runroot}) {
         if (!*r) {
-            std::fprintf(stderr, "mydocker: %s\n", r->error().message().c_str());
+            cli::print_error(r->error().message());
             return cli::kEngineError;
         }
     }
@@ -142,7 +146,7 @@ int main(int argc, char** argv) {
     auto rc = g.action(ctx);
     std::fflush(stdout);
     if (!rc) {
-        std::fprintf(stderr, "mydocker: %s\n", rc.error().message().c_str());
+        cli::print_error(rc.error().message());
         return cli::kEngineError;
     }
     // Out without the destructors: they only free memory, and after `run -d` / `start` forked a

@@ -14,8 +14,6 @@ namespace ec = engine::containers;
 namespace nets = engine::networks;
 using Json = nlohmann::ordered_json;
 
-void print_error(const std::string& msg) { std::fprintf(stderr, "mydocker: %s\n", msg.c_str()); }
-
 // inspect's document: the record plus the containers attached right now.
 sys::Result<Json> inspect_json(nets::Store& store, const nets::Network& n) {
     Json j = Json::parse(nets::to_json(n));
@@ -119,24 +117,9 @@ void register_networks(CLI::App& app, Globals& g) {
     inspect->callback([&g, ia, ifmt] {
         g.action = [ia, ifmt](engine::Context& ctx) -> sys::Result<int> {
             nets::Store store(ctx);
-            Json out = Json::array();
-            int rc = 0;
-            for (const auto& r : *ia) {
-                auto n = store.get(r);
-                if (!n) {
-                    print_error(n.error().message());
-                    rc = 1;
-                    continue;
-                }
-                Json j = MD_TRY(inspect_json(store, *n));
-                if (!ifmt->empty()) {
-                    println(MD_TRY(inspect_field(j, *ifmt)));
-                    continue;
-                }
-                out.push_back(std::move(j));
-            }
-            if (ifmt->empty()) println(out.dump(4));
-            return rc;
+            return print_inspect(
+                *ia, *ifmt, [&](const std::string& r) { return store.get(r); },
+                [&](const nets::Network& n) { return inspect_json(store, n); });
         };
     });
 

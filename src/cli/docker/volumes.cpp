@@ -18,10 +18,6 @@ namespace {
 namespace volumes = engine::volumes;
 using nlohmann::json;
 
-void print_error(const std::string& msg) {
-    std::fprintf(stderr, "mydocker: %s\n", msg.c_str());
-}
-
 // Docker's (go-units) HumanSize: decimal units, four significant digits, "1.024kB".
 std::string human_size(uint64_t bytes) {
     static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};

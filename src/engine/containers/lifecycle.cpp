@@ -49,20 +49,19 @@ bool runtime_has(const Context& ctx, const std::string& id) {
     return sys::path_exists(sys::path_join(ctx.runtime_dir(), id));
 }
 
-bool uses_networks(const Container& c) {
-    const auto& m = c.host.network_mode;
-    return m != "none" && m != "host" && m.rfind("container:", 0) != 0;
+// Does network mode `mode` give the container a namespace of its own (none, bridge, a network)?
+bool own_netns(std::string_view mode) {
+    return mode != "host" && !mode.starts_with("container:");
 }
 
-// Does a container of `req` get a network namespace of its own (none, bridge, a network)?
-bool own_netns(const RunRequest& req) {
-    return req.network != "host" && req.network.rfind("container:", 0) != 0;
+bool uses_networks(const Container& c) {
+    return c.host.network_mode != "none" && own_netns(c.host.network_mode);
 }
 
 // The namespace `pending` made for `req`'s container. If it could not be made, init makes one,
 // as without this step (and fails the same way, with the runtime's error).
 sys::UniqueFd take_netns(const Context& ctx, const RunRequest& req, runtime::PendingNetns& pending) {
-    if (!own_netns(req)) return {};
+    if (!own_netns(req.network)) return {};
     auto ns = pending.take();
     if (ns) return std::move(*ns);
     ctx.log.debug("network namespace made ahead: " + ns.error().message() + ": left to init");
@@ -148,7 +147,7 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     undo.push([&] { (void)unmount_rootfs(ctx, c.id); });
     MD_TRY(prepare_mounts(ctx, c));
     auto net = MD_TRY(prepare_network(ctx, c));
-    const bool new_netns = c.host.network_mode == "none" || uses_networks(c);
+    const bool new_netns = own_netns(c.host.network_mode);
     if (new_netns && lio.netns >= 0) net.netns_path = runtime::netns_fd_path(lio.netns);
     auto doc = MD_TRY(build_config(ctx, c, net));
     std::string config = doc.dump(2);
@@ -333,7 +332,7 @@ sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, co
 
 sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
     runtime::PendingNetns pending;  // as in run_detached
-    if (own_netns(req)) pending = runtime::PendingNetns::start();
+    if (own_netns(req.network)) pending = runtime::PendingNetns::start();
     auto image = MD_TRY(images::Store(ctx).resolve(req.image));
     auto c = MD_TRY(create_from(ctx, req, image, false));
     sys::CleanupStack undo;
@@ -564,7 +563,7 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
 sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req) {
     // The container's network namespace is made on a thread meanwhile (runtime::PendingNetns).
     runtime::PendingNetns pending;
-    if (own_netns(req)) pending = runtime::PendingNetns::start();
+    if (own_netns(req.network)) pending = runtime::PendingNetns::start();
     auto image = MD_TRY(images::Store(ctx).resolve(req.image));
     auto c = MD_TRY(create_from(ctx, req, image, false));
     // The overlay, mounted here while the thread finishes (the monitor's launch finds it so).

@@ -246,7 +246,7 @@ Store::Store(const Context& ctx) : ctx_(ctx), dir_(ctx.networks_dir()) {
 
 std::string Store::dir_of(const std::string& id) const { return sys::path_join(dir_, id); }
 std::string Store::leases_dir(const std::string& id) const {
-    return sys::path_join(sys::path_join(ctx_.run_root, "networks"), id);
+    return sys::path_join(ctx_.leases_dir(), id);
 }
 
 sys::Result<sys::FileLock> Store::lock() {
@@ -464,14 +464,10 @@ sys::Result<void> Store::remove(const std::string& ref) {
     }
     auto nl = MD_TRY(Netlink::open());
     if (auto r = nl.delete_link(n.bridge); !r && r.error().code() != sys::ErrorCode::not_found) return r;
-    if (n.name == "bridge") {
-        // The default network stays (docker's is pre-defined); its device and rules go until
-        // the next container needs them.
-        MD_TRY(sys::remove_all(leases_dir(n.id)));
-    } else {
-        MD_TRY(sys::remove_all(leases_dir(n.id)));
-        MD_TRY(sys::remove_all(dir_of(n.id)));
-    }
+    MD_TRY(sys::remove_all(leases_dir(n.id)));
+    // The default network's record stays (docker's is pre-defined); its device and rules go
+    // until the next container needs them.
+    if (n.name != "bridge") MD_TRY(sys::remove_all(dir_of(n.id)));
     return refresh_rules(false);
 }
 

@@ -25,6 +25,7 @@
 #include "runtime/seccomp.h"
 #include "runtime/sync.h"
 #include "sys/cleanup.h"
+#include "sys/clock.h"
 #include "sys/files.h"
 #include "sys/proc.h"
 

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "sys/clock.h"
+
 namespace mydocker::sys {
 
 namespace {
@@ -18,17 +20,6 @@ const char* level_name(LogLevel level) {
         case LogLevel::error: return "error";
     }
     return "info";
-}
-
-std::string rfc3339_now() {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-    return buf;
 }
 
 }  // namespace
@@ -60,9 +51,9 @@ void Logger::log(LogLevel level, std::string_view msg) const {
     std::string line;
     if (format_ == LogFormat::json) {
         line = "{\"level\":\"" + std::string(level_name(level)) + "\",\"msg\":\"" + json_escape(msg) +
-               "\",\"time\":\"" + rfc3339_now() + "\"}\n";
+               "\",\"time\":\"" + now_rfc3339() + "\"}\n";
     } else {
-        line = rfc3339_now() + " " + level_name(level) + ": " + std::string(msg) + "\n";
+        line = now_rfc3339() + " " + level_name(level) + ": " + std::string(msg) + "\n";
         if (!fd_.valid()) line = "mydocker-runc: " + std::string(level_name(level)) + ": " + std::string(msg) + "\n";
     }
     // One write: lines from several processes sharing the log never interleave.

@@ -86,17 +86,6 @@ int exit_code_of(int status) {
     return 255;
 }
 
-std::string now_rfc3339() {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-    return buf;
-}
-
 Result<void> set_cloexec(int fd, bool on) {
     int flags = ::fcntl(fd, F_GETFD);
     if (flags < 0) return fail_errno("fcntl F_GETFD " + std::to_string(fd));

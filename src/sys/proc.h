@@ -35,8 +35,6 @@ bool pidfd_wait_exit(int pidfd, int timeout_ms);
 Result<int> wait_pid(pid_t pid);
 /// The shell convention for a wait status: the exit code, or 128 + signal.
 int exit_code_of(int wait_status);
-/// The current time as RFC 3339 with nanoseconds, UTC.
-std::string now_rfc3339();
 /// Set FD_CLOEXEC on or off.
 Result<void> set_cloexec(int fd, bool on);
 /// A NULL-terminated argv/envp view of `v` for execve (valid while `v` lives).

@@ -24,6 +24,7 @@
 #include "runtime/netns.h"
 #include "runtime/spec.h"
 #include "sys/cleanup.h"
+#include "sys/clock.h"
 #include "sys/files.h"
 #include "sys/memory.h"
 #include "sys/proc.h"

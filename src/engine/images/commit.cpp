@@ -8,6 +8,7 @@
 #include "engine/images/config.h"
 #include "engine/images/internal.h"
 #include "engine/images/write.h"
+#include "sys/clock.h"
 #include "sys/files.h"
 #include "sys/proc.h"
 

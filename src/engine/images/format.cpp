@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "sys/clock.h"
+
 namespace mydocker::engine::images {
 
 namespace {
@@ -70,21 +72,13 @@ std::optional<int64_t> parse_rfc3339_nanos(std::string_view s) {
     return (static_cast<int64_t>(::timegm(&tm)) - offset) * 1000000000 + nanos;
 }
 
-std::string format_rfc3339(int64_t secs) {
-    time_t t = static_cast<time_t>(secs);
-    struct tm tm;
-    ::gmtime_r(&t, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+std::string format_rfc3339(int64_t secs) { return sys::format_rfc3339_utc(secs); }
 
 std::string format_docker_time(int64_t secs) {
-    time_t t = static_cast<time_t>(secs);
-    struct tm tm;
-    ::gmtime_r(&t, &tm);
+    sys::UtcTime t = sys::utc_time(secs);
     char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d +0000 UTC", t.year, t.month, t.day, t.hour, t.minute,
+                  t.second);
     return buf;
 }
 

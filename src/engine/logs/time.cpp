@@ -6,6 +6,7 @@
 
 #include "engine/logs/log_time.h"
 #include "engine/logs/logs.h"
+#include "sys/clock.h"
 
 namespace mydocker::engine::logs {
 
@@ -213,13 +214,7 @@ std::string format_time(system_clock::time_point t) {
     using namespace std::chrono;
     auto secs = floor<seconds>(t);
     auto ns = duration_cast<nanoseconds>(t - secs).count();
-    time_t tt = system_clock::to_time_t(secs);
-    struct tm tm;
-    ::gmtime_r(&tt, &tm);
-    char buf[64];
-    size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::snprintf(buf + n, sizeof buf - n, ".%09lldZ", static_cast<long long>(ns));
-    return buf;
+    return sys::format_rfc3339_utc(static_cast<int64_t>(system_clock::to_time_t(secs)), static_cast<long>(ns));
 }
 
 sys::Result<system_clock::time_point> parse_time(std::string_view s, system_clock::time_point now) {

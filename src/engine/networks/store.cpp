@@ -16,6 +16,7 @@
 #include "engine/networks/networks.h"
 #include "engine/networks/nft.h"
 #include "sys/cleanup.h"
+#include "sys/clock.h"
 #include "sys/files.h"
 #include "sys/random.h"
 #include "sys/proc.h"

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "sys/clock.h"
 #include "sys/files.h"
 #include "sys/random.h"
 #include "sys/lock.h"
@@ -39,12 +40,7 @@ std::string in_quotes(const std::string& s) {
 
 // Docker reports a volume's CreatedAt to the second.
 std::string now_seconds_rfc3339() {
-    time_t now = ::time(nullptr);
-    struct tm tm;
-    ::gmtime_r(&now, &tm);
-    char buf[32];
-    ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return sys::format_rfc3339_utc(static_cast<int64_t>(::time(nullptr)));
 }
 
 std::string volume_dir(const Context& ctx, const std::string& name) {

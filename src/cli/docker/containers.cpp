@@ -379,7 +379,6 @@ void register_containers(CLI::App& app, Globals& g) {
                     auto cur = ec::inspect(ctx, id);
                     return cur && (cur->state.status == "running" || cur->state.status == "paused");
                 };
-                if (!sys::path_exists(c.log_path)) return 0;
                 MD_TRY(engine::logs::read(c.log_path, o, 1, 2, running));
                 return 0;
             };

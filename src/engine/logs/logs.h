@@ -20,6 +20,9 @@ enum class Stream { stdout_, stderr_ };
 /// (or flush()), so one record is one line of the container's output.
 class JsonFileWriter {
 public:
+    /// A writer for the log at `path`, whose directory must exist. The file is made at the first
+    /// record: a container that prints nothing costs no file (on the store's disk, an inode
+    /// allocated on the path of every start).
     static sys::Result<JsonFileWriter> open(const std::string& path);
     /// Feed a chunk read from the container's stdout or stderr.
     sys::Result<void> write(Stream s, std::string_view data);
@@ -27,6 +30,9 @@ public:
     sys::Result<void> flush();
 
 private:
+    sys::Result<void> append(const std::string& out);
+
+    std::string path_;
     sys::UniqueFd fd_;
     std::string pending_[2];
 };

@@ -75,15 +75,15 @@ sys::Result<off_t> tail_start(int fd, off_t size, size_t n) {
     return 0;
 }
 
-// Wakes a follower when the file changes, at the latest after kPollMs.
+// Wakes a follower when the file (or, with `events` IN_CREATE | IN_MOVED_TO, the directory)
+// changes, at the latest after kPollMs.
 class ChangeWaiter {
   public:
-    explicit ChangeWaiter(const std::string& path) {
+    explicit ChangeWaiter(const std::string& path, uint32_t events = IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB) {
         int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
         if (fd < 0) return;  // fall back to the bounded sleep
         fd_.reset(fd);
-        if (::inotify_add_watch(fd, path.c_str(), IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB) < 0)
-            fd_.reset();
+        if (::inotify_add_watch(fd, path.c_str(), events) < 0) fd_.reset();
     }
 
     void wait() {
@@ -156,9 +156,29 @@ class Copier {
     std::string carry_;  // the start of a line whose '\n' has not been read yet
 };
 
+// The log at `path`, or an invalid fd if there is none (yet): the monitor makes it at the
+// container's first output. Following, it waits for that while the container runs.
+sys::Result<sys::UniqueFd> open_log(const std::string& path, const ReadOptions& opts,
+                                    const std::function<bool()>& running) {
+    auto fd = sys::open_file(path, O_RDONLY);
+    if (fd || fd.error().err() != ENOENT) return fd;
+    if (!opts.follow || !running) return sys::UniqueFd{};
+    // Watch first, then look again: a log made in between is not missed.
+    ChangeWaiter waiter(path.substr(0, path.rfind('/') + 1), IN_CREATE | IN_MOVED_TO);
+    for (;;) {
+        // Asked before looking: a log made just before the container ended is still read.
+        bool more = running() && !(opts.until && system_clock::now() > *opts.until);
+        fd = sys::open_file(path, O_RDONLY);
+        if (fd || fd.error().err() != ENOENT) return fd;
+        if (!more) return sys::UniqueFd{};
+        waiter.wait();
+    }
+}
+
 sys::Result<void> copy_log(const std::string& path, const ReadOptions& opts, int out_fd, int err_fd,
                            const std::function<bool()>& running) {
-    auto fd = MD_TRY(sys::open_file(path, O_RDONLY));
+    auto fd = MD_TRY(open_log(path, opts, running));
+    if (!fd) return {};
     if (opts.tail) {
         struct stat st;
         if (::fstat(fd.get(), &st) < 0) return sys::fail_errno("stat \"" + path + "\"");

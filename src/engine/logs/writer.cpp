@@ -1,5 +1,6 @@
 // JsonFileWriter: the container's output as Docker json-file records.
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -52,16 +53,28 @@ sys::Result<void> append_record(std::string& out, Stream s, std::string_view tex
 }  // namespace
 
 sys::Result<JsonFileWriter> JsonFileWriter::open(const std::string& path) {
+    std::string dir = path.substr(0, path.rfind('/') + 1);
+    struct stat st;
+    if (path.empty() || path.back() == '/' || (!dir.empty() && (::stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))))
+        return sys::fail(sys::Error::not_found("open container log \"" + path + "\": no such directory"));
     JsonFileWriter w;
-    // O_APPEND: each record batch lands at the end in one write, so a reader following the file
-    // never sees another writer's bytes in the middle of a line.
-    w.fd_ =
-        MD_TRY_CTX(sys::open_file(path, O_WRONLY | O_CREAT | O_APPEND, 0640), "open container log");
+    w.path_ = path;
     return w;
 }
 
+sys::Result<void> JsonFileWriter::append(const std::string& out) {
+    if (out.empty()) return {};
+    if (!fd_) {
+        // O_APPEND: each record batch lands at the end in one write, so a reader following the
+        // file never sees another writer's bytes in the middle of a line.
+        fd_ = MD_TRY_CTX(sys::open_file(path_, O_WRONLY | O_CREAT | O_APPEND, 0640), "open container log");
+    }
+    MD_TRY_CTX(sys::write_all(fd_.get(), out), "write container log");
+    return {};
+}
+
 sys::Result<void> JsonFileWriter::write(Stream s, std::string_view data) {
-    if (!fd_) return sys::fail(sys::Error::bad_state("write log: the log is not open"));
+    if (path_.empty()) return sys::fail(sys::Error::bad_state("write log: the log is not open"));
     if (data.empty()) return {};
     std::string& pending = pending_[s == Stream::stdout_ ? 0 : 1];
     pending.append(data);
@@ -78,13 +91,11 @@ sys::Result<void> JsonFileWriter::write(Stream s, std::string_view data) {
         rest.remove_prefix(n);
     }
     pending.erase(0, pending.size() - rest.size());
-    if (out.empty()) return {};
-    MD_TRY_CTX(sys::write_all(fd_.get(), out), "write container log");
-    return {};
+    return append(out);
 }
 
 sys::Result<void> JsonFileWriter::flush() {
-    if (!fd_) return sys::fail(sys::Error::bad_state("flush log: the log is not open"));
+    if (path_.empty()) return sys::fail(sys::Error::bad_state("flush log: the log is not open"));
     std::string time = format_time(std::chrono::system_clock::now());
     std::string out;
     for (Stream s : {Stream::stdout_, Stream::stderr_}) {
@@ -93,9 +104,7 @@ sys::Result<void> JsonFileWriter::flush() {
         MD_TRY(append_record(out, s, pending, time));
         pending.clear();
     }
-    if (out.empty()) return {};
-    MD_TRY_CTX(sys::write_all(fd_.get(), out), "write container log");
-    return {};
+    return append(out);
 }
 
 }  // namespace mydocker::engine::logs

@@ -66,6 +66,20 @@ teardown() { engine_teardown; }
 	[[ "$status" -ne 0 ]]
 }
 
+@test "a silent container has an empty log; logs -f waits for its first output" {
+	id="$(md run -d --name silent busybox sleep 60)"
+	run md logs silent
+	assert_success
+	[[ -z "$output" ]]
+	# The log file is made at the first output.
+	[[ ! -e "$(field silent .LogPath)" ]]
+	md run -d --name late busybox sh -c 'sleep 1; echo finally; echo also >&2'
+	run timeout 20 "$MYDOCKER" logs -f late
+	assert_success
+	[[ "$output" == $'finally\nalso' ]]
+	md rm -f silent
+}
+
 @test "exec: -e, -w, -u, -d; exit code; not running is an error" {
 	md run -d --name ex -e BASE=1 busybox sleep 60
 	run md exec -e EXTRA=2 -w /tmp ex sh -c 'echo $BASE $EXTRA $(pwd)'

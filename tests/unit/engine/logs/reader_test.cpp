@@ -1,5 +1,6 @@
 // read(): what `mydocker logs` prints for a json-file log, including -f against a live writer.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -183,8 +184,10 @@ TEST_F(ReaderTest, SkipsDamagedLinesAndAnUnfinishedLastLine) {
     EXPECT_EQ(out(), "ok\nfine\n");
 }
 
-TEST_F(ReaderTest, MissingLogNamesThePath) {
+TEST_F(ReaderTest, AnUnreadableLogNamesThePath) {
+    ASSERT_EQ(::mkdir(path_.c_str(), 0700), 0);  // read(2) of a directory: EISDIR
     auto r = run({});
+    ::rmdir(path_.c_str());
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message().find(path_), std::string::npos) << r.error().message();
 }
@@ -253,6 +256,42 @@ TEST_F(ReaderTest, FollowReadsAppendedRecordsUntilTheContainerStops) {
     // ~550 ms of following with at most 100 ms between checks: a few dozen at most, not a spin.
     EXPECT_LT(polls.load(), 60);
     EXPECT_GE(polls.load(), 2);
+}
+
+TEST_F(ReaderTest, NoLogFileYetIsAnEmptyLog) {
+    ASSERT_FALSE(sys::path_exists(path_));
+    ASSERT_TRUE(run(ReadOptions{}));
+    ReadOptions tail;
+    tail.tail = 3;
+    ASSERT_TRUE(run(tail));
+    ReadOptions follow;
+    follow.follow = true;
+    Watchdog watchdog(20s);
+    ASSERT_TRUE(run(follow, [] { return false; }));  // stopped without a word
+    EXPECT_EQ(out(), "");
+    EXPECT_EQ(err(), "");
+}
+
+TEST_F(ReaderTest, FollowWaitsForTheFirstOutput) {
+    Watchdog watchdog(20s);
+    std::atomic<bool> running{true};
+    std::thread writer([&] {
+        auto w = JsonFileWriter::open(path_);
+        ASSERT_TRUE(w);
+        std::this_thread::sleep_for(300ms);  // the container is silent for a while
+        ASSERT_TRUE(w->write(Stream::stdout_, "first words\n"));
+        std::this_thread::sleep_for(150ms);
+        ASSERT_TRUE(w->write(Stream::stderr_, "and last\n"));
+        running = false;
+    });
+    ReadOptions opts;
+    opts.follow = true;
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    auto r = run(opts, [&] { return running.load() && std::chrono::steady_clock::now() < deadline; });
+    writer.join();
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(out(), "first words\n");
+    EXPECT_EQ(err(), "and last\n");
 }
 
 TEST_F(ReaderTest, FollowStopsAtUntil) {

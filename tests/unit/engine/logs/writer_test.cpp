@@ -27,9 +27,10 @@ class WriterTest : public ::testing::Test {
     void TearDown() override { (void)sys::remove_all(dir_); }
 
     std::vector<std::string> raw_lines() {
+        std::vector<std::string> out;
+        if (!sys::path_exists(path_)) return out;  // made at the first record
         auto text = sys::read_file(path_);
         EXPECT_TRUE(text) << text.error().message();
-        std::vector<std::string> out;
         if (!text) return out;
         EXPECT_TRUE(text->empty() || text->back() == '\n') << "the file must end with a whole line";
         size_t pos = 0;
@@ -51,6 +52,30 @@ class WriterTest : public ::testing::Test {
 
     std::string dir_, path_;
 };
+
+TEST_F(WriterTest, TheFileIsMadeAtTheFirstRecord) {
+    auto w = JsonFileWriter::open(path_);
+    ASSERT_TRUE(w) << w.error().message();
+    ASSERT_TRUE(w->write(Stream::stdout_, "no newline yet"));
+    ASSERT_TRUE(w->write(Stream::stderr_, ""));
+    EXPECT_FALSE(sys::path_exists(path_)) << "a container that printed no whole line has no log file";
+    ASSERT_TRUE(w->write(Stream::stdout_, "\n"));
+    ASSERT_TRUE(sys::path_exists(path_));
+    auto recs = records();
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_EQ(recs[0].log, "no newline yet\n");
+
+    auto quiet = JsonFileWriter::open(dir_ + "/quiet-json.log");
+    ASSERT_TRUE(quiet);
+    ASSERT_TRUE(quiet->flush());
+    EXPECT_FALSE(sys::path_exists(dir_ + "/quiet-json.log"));
+}
+
+TEST_F(WriterTest, AMissingDirectoryIsAnError) {
+    auto w = JsonFileWriter::open(dir_ + "/gone/ctr-json.log");
+    ASSERT_FALSE(w);
+    EXPECT_NE(w.error().message().find(dir_ + "/gone/ctr-json.log"), std::string::npos) << w.error().message();
+}
 
 TEST_F(WriterTest, OneRecordPerLineAndPartialLinesWait) {
     auto w = JsonFileWriter::open(path_);

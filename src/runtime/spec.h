@@ -193,6 +193,8 @@ sys::Result<Spec> load_spec(const std::string& bundle);
 /// The config.json `mydocker-runc spec` writes: a busybox-ready default like runc's
 /// (`rootless` maps the caller's uid/gid in a user namespace and drops cgroup limits).
 std::string default_spec_json(bool rootless, uint32_t uid = 0, uint32_t gid = 0);
+/// The same default as a document, for a caller that edits it before parse_spec_doc.
+nlohmann::json default_spec_doc(bool rootless, uint32_t uid = 0, uint32_t gid = 0);
 
 /// Serialize a Resources to the linux.resources JSON object (used by `update` and state).
 std::string resources_to_json(const cgroups::Resources& r);

@@ -8,8 +8,10 @@ namespace mydocker::runtime {
 
 namespace {
 
-using OJson = nlohmann::ordered_json;  // keeps the fields in the order people expect to read
-
+// Built once as the document type the caller needs: ordered_json for the file people read
+// (fields in the order they expect), json for the engine, which edits it and hands it to
+// parse_spec_doc (no text in between).
+template <class OJson>
 OJson mount(const char* dest, const char* type, const char* source,
             std::vector<std::string> options = {}) {
     OJson m = {{"destination", dest}, {"type", type}, {"source", source}};
@@ -17,32 +19,34 @@ OJson mount(const char* dest, const char* type, const char* source,
     return m;
 }
 
+template <class OJson>
 OJson mounts(bool rootless) {
     OJson out = OJson::array();
-    out.push_back(mount("/proc", "proc", "proc"));
+    out.push_back(mount<OJson>("/proc", "proc", "proc"));
     out.push_back(
-        mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
+        mount<OJson>("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
     std::vector<std::string> devpts = {"nosuid", "noexec", "newinstance", "ptmxmode=0666",
                                        "mode=0620"};
     // gid 5 ("tty") does not exist in a user namespace that maps only the caller.
     if (!rootless) devpts.push_back("gid=5");
-    out.push_back(mount("/dev/pts", "devpts", "devpts", devpts));
-    out.push_back(mount("/dev/shm", "tmpfs", "shm",
+    out.push_back(mount<OJson>("/dev/pts", "devpts", "devpts", devpts));
+    out.push_back(mount<OJson>("/dev/shm", "tmpfs", "shm",
                         {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
-    out.push_back(mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
+    out.push_back(mount<OJson>("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
     if (rootless) {
         // Without its own network namespace the kernel refuses a fresh sysfs to an
         // unprivileged user; a read-only recursive bind of the host's is the usual answer.
         // No cgroup mount either: a rootless caller usually owns no delegated cgroup to show.
-        out.push_back(mount("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"}));
+        out.push_back(mount<OJson>("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"}));
     } else {
-        out.push_back(mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
-        out.push_back(mount("/sys/fs/cgroup", "cgroup", "cgroup",
+        out.push_back(mount<OJson>("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
+        out.push_back(mount<OJson>("/sys/fs/cgroup", "cgroup", "cgroup",
                             {"nosuid", "noexec", "nodev", "relatime", "ro"}));
     }
     return out;
 }
 
+template <class OJson>
 OJson linux_section(bool rootless, uint32_t uid, uint32_t gid) {
     OJson l = OJson::object();
     if (rootless) {
@@ -70,9 +74,8 @@ OJson linux_section(bool rootless, uint32_t uid, uint32_t gid) {
     return l;
 }
 
-}  // namespace
-
-std::string default_spec_json(bool rootless, uint32_t uid, uint32_t gid) {
+template <class OJson>
+OJson default_spec(bool rootless, uint32_t uid, uint32_t gid) {
     // runc spec's deliberately tiny set: enough for a demo shell, far below Docker's default.
     const std::vector<std::string> caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
     OJson process = {
@@ -93,10 +96,20 @@ std::string default_spec_json(bool rootless, uint32_t uid, uint32_t gid) {
         {"process", std::move(process)},
         {"root", {{"path", "rootfs"}, {"readonly", true}}},
         {"hostname", "mydocker"},
-        {"mounts", mounts(rootless)},
-        {"linux", linux_section(rootless, uid, gid)},
+        {"mounts", mounts<OJson>(rootless)},
+        {"linux", linux_section<OJson>(rootless, uid, gid)},
     };
-    return spec.dump(1, '\t');
+    return spec;
+}
+
+}  // namespace
+
+std::string default_spec_json(bool rootless, uint32_t uid, uint32_t gid) {
+    return default_spec<nlohmann::ordered_json>(rootless, uid, gid).dump(1, '\t');
+}
+
+nlohmann::json default_spec_doc(bool rootless, uint32_t uid, uint32_t gid) {
+    return default_spec<nlohmann::json>(rootless, uid, gid);
 }
 
 }  // namespace mydocker::runtime

@@ -220,7 +220,7 @@ sys::Result<NetworkJoin> prepare_network(const Context& ctx, const Container& c)
 
 sys::Result<Json> build_config(const Context& ctx, const Container& c, const NetworkJoin& net) {
     Paths p = paths_of(ctx, c.id);
-    Json spec = Json::parse(runtime::default_spec_json(false));
+    Json spec = runtime::default_spec_doc(false);
     Json& proc = spec["process"];
     proc["terminal"] = c.config.tty;
     std::vector<std::string> args{c.path};

@@ -129,6 +129,13 @@ TEST(SpecDefault, IsPrettyPrinted) {
     EXPECT_LT(text.find("\"mounts\""), text.find("\"linux\""));
 }
 
+TEST(SpecDefault, DocumentIsTheFilesContent) {
+    for (bool rootless : {false, true}) {
+        EXPECT_EQ(default_spec_doc(rootless, 1000, 1001), json::parse(default_spec_json(rootless, 1000, 1001)))
+            << "rootless=" << rootless;
+    }
+}
+
 TEST(SpecFeatures, DocumentShape) {
     json f = json::parse(features_json());
     EXPECT_EQ(f["ociVersionMin"], "1.0.0");

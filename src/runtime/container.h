@@ -2,6 +2,7 @@
 // engine call these in-process.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ struct CreateOptions {
     // A new network namespace gets its loopback device up, by init itself (docker's
     // `--network none`; the OCI spec leaves lo down, and mydocker-runc does too).
     bool loopback_up = false;
+    // Called once init is cloned, in its cgroup and its state recorded, while it finishes its
+    // mounts (the two run side by side): the caller's own bookkeeping for the container, off
+    // the path to READY. An error fails the create, which then undoes everything.
+    std::function<sys::Result<void>(const ContainerState&)> while_init_prepares;
 };
 
 /// Create a container from a bundle: validate, cgroup, clone init, set up, wait for start.

@@ -468,6 +468,13 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         }
         return sys::fail(std::move(r.error()));
     }
+    // 8. Record the container: state.json once, with its config, while init finishes its
+    // mounts. (Nobody can start it before READY; if anything fails from here on, the undo
+    // steps remove the state dir with the rest.)
+    st.poststart_hooks = !spec.hooks.poststart.empty();
+    st.poststop_hooks = !spec.hooks.poststop.empty();
+    MD_TRY(save_state(ctx, st, config_text));
+    if (opts.while_init_prepares) MD_TRY(opts.while_init_prepares(st));
     for (;;) {
         auto r = sync_recv_fds(parent_sock.get());
         if (!r) return sys::fail(init_error(std::move(r.error())));
@@ -500,10 +507,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         *opts.console_master_out = master.release();
     }
 
-    // 8. Record the container: state.json once, with its config, the pid file.
-    st.poststart_hooks = !spec.hooks.poststart.empty();
-    st.poststop_hooks = !spec.hooks.poststop.empty();
-    MD_TRY(save_state(ctx, st, config_text));
+    // 9. The pid file, once init is ready: a caller that reads it may start it.
     if (!opts.pid_file.empty()) {
         auto pf = MD_TRY(sys::absolute_path(opts.pid_file));
         MD_TRY_CTX(sys::write_file_atomic(pf, std::to_string(st.pid), 0644), "--pid-file");

@@ -44,6 +44,9 @@ struct LaunchIo {
     int stdio[3] = {-1, -1, -1};
     bool want_pty_master = false;
     int netns = -1;  // a network namespace made ahead (runtime::PendingNetns), lo up; or -1
+    // The record is not on disk yet (run): it is first written while init prepares, as
+    // "running", since a start that fails removes it anyway.
+    bool first_save = false;
 };
 
 bool runtime_has(const Context& ctx, const std::string& id) {
@@ -69,9 +72,11 @@ sys::UniqueFd take_netns(const Context& ctx, const RunRequest& req, runtime::Pen
     return {};
 }
 
-// The container (init `pid`, not started yet) onto its networks, or just lo up for
-// --network none; -P publishes every exposed port.
-sys::Result<void> connect_networks(const Context& ctx, Container& c, pid_t pid, uint64_t pid_start, sys::CleanupStack& undo) {
+// The container (init `pid`, not started yet; its network namespace `netns_fd`, or -1 to
+// find it through the pid) onto its networks, or just lo up for --network none; -P publishes
+// every exposed port.
+sys::Result<void> connect_networks(const Context& ctx, Container& c, pid_t pid, uint64_t pid_start, int netns_fd,
+                                   sys::CleanupStack& undo) {
     networks::Store nets(ctx);
     if (!uses_networks(c)) return {};  // lo: init set it up (CreateOptions::loopback_up)
     networks::AttachRequest req;
@@ -80,6 +85,7 @@ sys::Result<void> connect_networks(const Context& ctx, Container& c, pid_t pid, 
     req.hostname = c.config.hostname;
     req.pid = pid;
     req.pid_start = pid_start;
+    req.netns_fd = netns_fd;
     for (const auto& e : c.network.endpoints) req.endpoints.push_back({.network = e.network, .requested_ip = e.requested_ip});
     req.ports = c.host.port_bindings;
     if (c.host.publish_all) {
@@ -164,6 +170,31 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     co.loopback_up = new_netns && net.netns_path.empty();
     for (int i = 0; i < 3; ++i) co.stdio[i] = lio.stdio[i];
     auto rctx = ctx.runtime();
+    auto mark_running = [&c](pid_t pid, uint64_t pid_start) {
+        c.state.status = "running";
+        c.state.pid = pid;
+        c.state.pid_start = pid_start;
+        c.state.started_at = sys::now_rfc3339();
+        c.state.finished_at = "0001-01-01T00:00:00Z";
+        c.state.exit_code = 0;
+        c.state.oom_killed = false;
+        c.state.error.clear();
+    };
+    // While init mounts: its networks, when there are none or their namespace is in hand
+    // (made ahead; else init makes it, and only READY says it has), then the record of a `run`.
+    const bool netns_in_hand = !uses_networks(c) || (lio.netns >= 0 && !net.netns_path.empty());
+    bool connected = false, saved = false;
+    co.while_init_prepares = [&](const runtime::ContainerState& st) -> sys::Result<void> {
+        if (!netns_in_hand) return {};
+        MD_TRY(connect_networks(ctx, c, st.pid, st.pid_start, lio.netns, undo));
+        connected = true;
+        if (lio.first_save) {
+            mark_running(st.pid, st.pid_start);
+            MD_TRY(Store(ctx).save(c));
+            saved = true;
+        }
+        return {};
+    };
     // The runtime's in-memory path, as its `run`: init waits for START on its sync socket (no
     // exec.fifo), and start needs nothing read back from the state dir. Nobody but us may
     // start it: the record stays locked until it runs.
@@ -177,17 +208,12 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     });
     pid_t pid = created.state.pid;
     uint64_t pid_start = created.state.pid_start;
-    MD_TRY(connect_networks(ctx, c, pid, pid_start, undo));
+    if (!connected) MD_TRY(connect_networks(ctx, c, pid, pid_start, -1, undo));
     MD_TRY(runtime::start_created(rctx, created));
-    c.state.status = "running";
-    c.state.pid = pid;
-    c.state.pid_start = pid_start;
-    c.state.started_at = sys::now_rfc3339();
-    c.state.finished_at = "0001-01-01T00:00:00Z";
-    c.state.exit_code = 0;
-    c.state.oom_killed = false;
-    c.state.error.clear();
-    MD_TRY(Store(ctx).save(c));
+    if (!saved) {
+        mark_running(pid, pid_start);
+        MD_TRY(Store(ctx).save(c));
+    }
     undo.commit();
     return Launched{pid, master_fd.release()};
 }
@@ -345,6 +371,7 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
     sys::UniqueFd netns = take_netns(ctx, req, pending);
     LaunchIo lio;
     lio.netns = netns.get();
+    lio.first_save = true;  // create_from did not save it
     sys::UniqueFd out_r, err_r, in_w, null_in;
     if (c.config.tty) {
         lio.want_pty_master = true;
@@ -451,6 +478,9 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const ima
         size_t sp = msg.find(' ');
         err = std::atoi(msg.substr(6, sp - 6).c_str());
         msg = msg.substr(sp + 1);
+        // The monitor sent the whole message, the errno's text included: not twice.
+        std::string text = std::string(": ") + std::strerror(err);
+        if (err != 0 && msg.ends_with(text)) msg.resize(msg.size() - text.size());
     }
     return sys::fail(sys::Error(sys::ErrorCode::system, msg, err));
 }
@@ -497,6 +527,7 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
     }
     LaunchIo lio;
     lio.netns = netns.get();
+    lio.first_save = known != nullptr;  // run -d: the record was never saved
     sys::UniqueFd out_r, out_w, err_r, err_w, in_r, in_w;
     if (c->config.tty) {
         lio.want_pty_master = true;
@@ -524,18 +555,18 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
     c->state.monitor_pid = ::getpid();
     bool tty = c->config.tty;
     auto l = launch(ctx, *c, lio, image);
-    netns.reset();
-    c.reset();  // nothing of the record is needed until the exit: its memory goes back
     if (!l) {
         const auto& e = l.error();
         report("errno=" + std::to_string(e.err()) + " " + e.message());
         return 1;
     }
     lock = sys::FileLock();
+    report("ok");  // first: the caller is waiting, the rest is our own tidying
+    netns.reset();
+    c.reset();  // nothing of the record is needed until the exit: its memory goes back
     out_w.reset();
     err_w.reset();
     in_r.reset();
-    report("ok");
     sys::UniqueFd master(l->pty_master);
     int out = tty ? master.get() : out_r.get();
     int err = err_r.get();

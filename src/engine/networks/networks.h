@@ -83,6 +83,7 @@ struct AttachRequest {
     std::string hostname;
     pid_t pid = 0;  // the container's init (its network namespace)
     uint64_t pid_start = 0;
+    int netns_fd = -1;  // that namespace itself, when the caller holds it (else /proc/PID/ns/net)
     std::vector<Endpoint> endpoints;  // network (+ requested_ip) filled in; the rest is ours
     std::vector<PortBinding> ports;
     bool default_route = true;  // via the first endpoint's gateway (not for `network connect`)

@@ -578,9 +578,11 @@ void Store::update_hosts(const std::vector<std::string>& network_ids, const std:
 sys::Result<Attached> Store::attach(const AttachRequest& req) {
     Attached out;
     auto lk = MD_TRY(lock());
-    auto ns = MD_TRY(sys::open_file("/proc/" + std::to_string(req.pid) + "/ns/net", O_RDONLY));
+    sys::UniqueFd own_ns;
+    if (req.netns_fd < 0) own_ns = MD_TRY(sys::open_file("/proc/" + std::to_string(req.pid) + "/ns/net", O_RDONLY));
+    const int ns = req.netns_fd >= 0 ? req.netns_fd : own_ns.get();
     auto host = MD_TRY(Netlink::open());
-    auto inside = MD_TRY(Netlink::open_in(ns.get()));
+    auto inside = MD_TRY(Netlink::open_in(ns));
     sys::CleanupStack undo;
     std::vector<std::string> touched;
     std::string own_ip;
@@ -621,7 +623,7 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
         }
         for (int attempt = 0;; ++attempt) {
             ep.host_veth = "veth" + sys::random_hex(7);
-            auto r = host.add_veth(ep.host_veth, master, ep.ifname, ns.get(), ep.mac);
+            auto r = host.add_veth(ep.host_veth, master, ep.ifname, ns, ep.mac);
             if (r) break;
             if (r.error().err() != EEXIST || attempt > 5) return sys::fail(std::move(r.error()));
         }

@@ -217,6 +217,29 @@ fetch() {
 	[[ "$(jq '.leases | length' "$MYDOCKER_ROOT"/run/networks/*/leases.json 2>/dev/null | sort -u | tr -d '\n')" =~ ^0?$ ]]
 }
 
+@test "a start that fails inside init leaves no record, veth, lease, port rule or cgroup" {
+	# The networks are joined and the record written while init mounts; then init fails
+	# (a hard nofile limit above ours: EPERM without CAP_SYS_RESOURCE, after the mounts).
+	md network create failnet >/dev/null
+	veths_before=$(ip -o link show type veth | wc -l)
+	for args in "-d" "-d --network failnet -p 18089:80" "--rm" "-d --network none"; do
+		# shellcheck disable=SC2086
+		run md run $args --name failer --ulimit nofile=30000:30000 busybox true
+		assert_status 125
+		assert_output_contains "RLIMIT_NOFILE: Operation not permitted"
+		[[ "$output" != *"Operation not permitted: Operation not permitted"* ]]
+		run md ps -aq
+		[[ -z "$output" ]]
+		run md inspect failer
+		[[ "$status" -ne 0 ]]
+		[[ "$(ip -o link show type veth | wc -l)" -eq "$veths_before" ]]
+		[[ "$(jq -s 'map(.leases | length) | add // 0' "$MYDOCKER_ROOT"/run/networks/*/leases.json)" -eq 0 ]]
+		! nft list ruleset 2>/dev/null | grep -q 18089
+		! mounts_under_root
+		! cgroups_left
+	done
+}
+
 @test "--ip takes a static address; --dns and --add-host land in the container's files" {
 	md network create --subnet 10.236.0.0/24 static
 	run md run --rm --network static --ip 10.236.0.77 --dns 10.236.0.53 --add-host db.example:10.236.0.9 busybox \

@@ -462,6 +462,25 @@ sys::Result<void> check_procfs(int fd, const std::string& what) {
     return {};
 }
 
+namespace {
+
+// `a` is `b` or below it.
+bool at_or_below(const std::string& a, const std::string& b) {
+    return a == b || b == "/" || (a.size() > b.size() && a.compare(0, b.size(), b) == 0 && a[b.size()] == '/');
+}
+
+// Mounting mounts[i] after all the others (and after /dev, which is /dev and below) gives the
+// same tree: no later mount is at, above or below its destination, and it is not /dev's.
+bool movable_to_end(const std::vector<Mount>& mounts, size_t i) {
+    const std::string& d = mounts[i].destination;
+    if (at_or_below(d, "/dev") || at_or_below("/dev", d)) return false;
+    for (size_t j = i + 1; j < mounts.size(); ++j)
+        if (at_or_below(mounts[j].destination, d) || at_or_below(d, mounts[j].destination)) return false;
+    return true;
+}
+
+}  // namespace
+
 sys::Result<void> prepare_rootfs(const Spec& spec, const RootfsOptions& opts) {
     // Nothing done in the container may propagate back to the host ("/proc broke after exit"):
     // rslave by default (host mounts still reach rslave binds), rprivate when asked. Shared
@@ -473,16 +492,34 @@ sys::Result<void> prepare_rootfs(const Spec& spec, const RootfsOptions& opts) {
     const std::string& rootfs = spec.root.path;
     MD_TRY(do_mount(rootfs, rootfs, rootfs, nullptr, MS_BIND | MS_REC, ""));
     auto root = MD_TRY(sys::open_file(rootfs, O_PATH | O_DIRECTORY));
+    auto mount_one = [&](size_t i) -> sys::Result<void> {
+        const int idmap_fd = i < opts.idmap_fds.size() ? opts.idmap_fds[i] : -1;
+        if (auto r = mount_entry(root.get(), spec.mounts[i], opts, idmap_fd); !r)
+            return sys::fail(std::move(r.error()).wrap("mounts[" + std::to_string(i) + "]"));
+        return {};
+    };
+    // A mount that needs the cgroup waits for the parent to make it (before_cgroup). It goes
+    // last, after the other mounts and /dev, when no later mount is on, over or under it
+    // (then the order cannot show): init does that work while the parent is still busy.
+    std::vector<size_t> later;
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
         const auto& m = spec.mounts[i];
         bool needs_cgroup = m.type == "cgroup" || m.type == "cgroup2" ||
                             (m.bind && (m.source == opts.cgroup_root || m.source.rfind(opts.cgroup_root + "/", 0) == 0));
-        if (needs_cgroup && opts.before_cgroup) MD_TRY(opts.before_cgroup());
-        const int idmap_fd = i < opts.idmap_fds.size() ? opts.idmap_fds[i] : -1;
-        if (auto r = mount_entry(root.get(), m, opts, idmap_fd); !r)
-            return sys::fail(std::move(r.error()).wrap("mounts[" + std::to_string(i) + "]"));
+        if (needs_cgroup && opts.before_cgroup) {
+            if (movable_to_end(spec.mounts, i)) {
+                later.push_back(i);
+                continue;
+            }
+            MD_TRY(opts.before_cgroup());
+        }
+        MD_TRY(mount_one(i));
     }
     if (needs_default_dev(spec)) MD_TRY(setup_dev(root.get(), spec, opts.new_user_ns));
+    for (size_t i : later) {
+        MD_TRY(opts.before_cgroup());
+        MD_TRY(mount_one(i));
+    }
     return {};
 }
 

@@ -464,12 +464,13 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const ima
     ready_w.reset();
     std::string msg;
     char buf[4096];
+    // "ok" (the monitor stays and keeps the pipe), or "errno=N message" up to EOF.
     for (;;) {
         ssize_t n = ::read(ready_r.get(), buf, sizeof buf);
         if (n > 0) msg.append(buf, static_cast<size_t>(n));
         else if (n == 0 || errno != EINTR) break;
+        if (msg == "ok") return {};
     }
-    if (msg == "ok") return {};
     int st;
     (void)::waitpid(pid, &st, WNOHANG);
     if (msg.empty()) msg = "the container's monitor exited before starting it";
@@ -498,11 +499,15 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
         ::close(ready_fd);
         ready_fd = -1;
     };
+    // "errno=N message" (N: 0 unless a system error, whose message then ends in N's text).
+    auto fail = [&](const sys::Error& e) {
+        report("errno=" + std::to_string(e.code() == sys::ErrorCode::system ? e.err() : 0) + " " + e.message());
+    };
     Store store(ctx);
     auto lock = store.lock(id);
     std::optional<Container> c;
     if (!lock) {
-        report(lock.error().message());
+        fail(lock.error());
         return 1;
     }
     if (known) {
@@ -510,7 +515,7 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
     } else {
         auto loaded = store.load(id);
         if (!loaded) {
-            report(loaded.error().message());
+            fail(loaded.error());
             return 1;
         }
         c = std::move(*loaded);
@@ -522,7 +527,7 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
     runtime::block_forwarded_signals(&old);
     auto log = logs::JsonFileWriter::open(c->log_path);
     if (!log) {
-        report(log.error().message());
+        fail(log.error());
         return 1;
     }
     LaunchIo lio;
@@ -534,7 +539,7 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
     } else {
         int po[2], pe[2];
         if (::pipe2(po, O_CLOEXEC) < 0 || ::pipe2(pe, O_CLOEXEC) < 0) {
-            report("pipe: " + std::string(std::strerror(errno)));
+            fail(sys::Error::from_errno(errno, "pipe"));
             return 1;
         }
         out_r.reset(po[0]);
@@ -556,11 +561,12 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
     bool tty = c->config.tty;
     auto l = launch(ctx, *c, lio, image);
     if (!l) {
-        const auto& e = l.error();
-        report("errno=" + std::to_string(e.err()) + " " + e.message());
+        fail(l.error());
         return 1;
     }
     lock = sys::FileLock();
+    // Our caller reads up to "ok" and exits; we watch for that on a copy of the pipe.
+    sys::UniqueFd caller(::fcntl(ready_fd, F_DUPFD_CLOEXEC, 3));
     report("ok");  // first: the caller is waiting, the rest is our own tidying
     netns.reset();
     c.reset();  // nothing of the record is needed until the exit: its memory goes back
@@ -571,12 +577,15 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
     int out = tty ? master.get() : out_r.get();
     int err = err_r.get();
     // The monitor lives as long as the container, in place: what the start touched (free heap,
-    // the CLI's code, a deep stack) goes back first. (No re-exec into a smaller image: that
-    // cost an exec and a libc start-up per container, more than the ~0.1 MiB it saved.)
-    sys::shed_memory();
+    // the CLI's code, a deep stack) goes back, once our caller has gone (its exit, with the
+    // container's exec, is what the user waits for: not a CPU busy with our tidying). (No
+    // re-exec into a smaller image: that cost an exec and a libc start-up per container, more
+    // than the ~0.1 MiB it saved.)
     int status = -1;
     {
         SuperviseIo io;
+        io.caller = caller.release();
+        io.when_caller_gone = [] { sys::shed_memory(); };
         io.out = out;
         io.err = err;
         auto st = supervise(l->pid, io, log ? &*log : nullptr);

@@ -53,6 +53,13 @@ sys::Result<int> supervise(pid_t pid, SuperviseIo io, logs::JsonFileWriter* log)
     bool exited = false;
     int out = io.out, err = io.err, src_in = io.src_in;
     int exit_polls = 0;
+    int caller = io.caller;
+    auto caller_gone = [&] {
+        if (caller < 0) return;
+        ::close(caller);
+        caller = -1;
+        if (io.when_caller_gone) io.when_caller_gone();
+    };
     for (;;) {
         if (!exited) {
             int st = 0;
@@ -65,18 +72,20 @@ sys::Result<int> supervise(pid_t pid, SuperviseIo io, logs::JsonFileWriter* log)
         // After the exit, drain what the pipes still hold; a process of the container that
         // escaped the pid namespace's end cannot hold us forever (bounded by the poll count).
         if (exited && ((out < 0 && err < 0) || exit_polls > 20)) break;
-        pollfd fds[4];
+        pollfd fds[5];
         int n = 0;
         fds[n++] = {sfd.get(), POLLIN, 0};
-        int i_out = -1, i_err = -1, i_in = -1;
+        int i_out = -1, i_err = -1, i_in = -1, i_caller = -1;
         if (out >= 0) { i_out = n; fds[n++] = {out, POLLIN, 0}; }
         if (err >= 0) { i_err = n; fds[n++] = {err, POLLIN, 0}; }
         if (src_in >= 0 && io.in >= 0 && !exited) { i_in = n; fds[n++] = {src_in, POLLIN, 0}; }
-        int r = ::poll(fds, static_cast<nfds_t>(n), exited ? 50 : -1);
+        if (caller >= 0) { i_caller = n; fds[n++] = {caller, 0, 0}; }  // POLLERR is always reported
+        int r = ::poll(fds, static_cast<nfds_t>(n), exited ? 50 : caller >= 0 ? 1000 : -1);
         if (r < 0) {
             if (errno == EINTR) continue;
             return sys::fail_errno("poll");
         }
+        if (i_caller >= 0 && (r == 0 || fds[i_caller].revents)) caller_gone();
         if (exited) ++exit_polls;
         if (fds[0].revents & POLLIN) {
             signalfd_siginfo si;
@@ -102,6 +111,7 @@ sys::Result<int> supervise(pid_t pid, SuperviseIo io, logs::JsonFileWriter* log)
             }
         }
     }
+    caller_gone();
     if (log) (void)log->flush();
     if (io.in >= 0) ::close(io.in);
     return status;

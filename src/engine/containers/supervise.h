@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <functional>
+
 #include "engine/logs/logs.h"
 #include "sys/error.h"
 
@@ -18,6 +20,10 @@ struct SuperviseIo {
     int tee_out = -1;   // foreground: copy stdout here
     int tee_err = -1;   // foreground: copy stderr here
     bool forward_signals = false;
+    // The write end of a pipe our caller reads (the monitor's ready pipe): once the caller has
+    // gone (POLLERR), or after a second, `when_caller_gone` runs once and the fd is closed.
+    int caller = -1;
+    std::function<void()> when_caller_gone;
 };
 
 /// Run the loop until `pid` (our child) exits; returns its wait status. The forwarded

@@ -42,6 +42,8 @@ struct Globals {
 void println(const std::string& s);
 /// Print "mydocker: MSG" to stderr.
 void print_error(const std::string& msg);
+/// `s` padded with spaces to `w` characters (UTF-8 aware), for a table column.
+std::string pad(std::string s, size_t w);
 /// inspect's `-f`: one field of `doc`, named {{.State.Pid}}, .State.Pid or /State/Pid;
 /// strings bare, anything else as JSON.
 sys::Result<std::string> inspect_field(const nlohmann::ordered_json& doc, const std::string& format);

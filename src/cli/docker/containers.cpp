@@ -59,13 +59,6 @@ std::string ports_text(const ec::Container& c) {
     return out;
 }
 
-std::string pad(std::string s, size_t w) {
-    size_t len = 0;
-    for (unsigned char ch : s) len += (ch & 0xC0) != 0x80;
-    if (len < w) s.append(w - len, ' ');
-    return s;
-}
-
 // Columns as wide as their widest cell plus three spaces, like docker's tabwriter.
 void print_table(const std::vector<std::vector<std::string>>& rows) {
     auto width = [](const std::string& s) {

@@ -56,6 +56,13 @@ void mydocker::cli::println(const std::string& s) {
     std::fputc('\n', stdout);
 }
 
+std::string mydocker::cli::pad(std::string s, size_t w) {
+    size_t len = 0;
+    for (unsigned char ch : s) len += (ch & 0xC0) != 0x80;
+    if (len < w) s.append(w - len, ' ');
+    return s;
+}
+
 void mydocker::cli::print_error(const std::string& msg) {
     std::fprintf(stderr, "mydocker: %s\n", msg.c_str());
 }

@@ -23,7 +23,6 @@ sys::Result<Json> inspect_json(nets::Store& store, const nets::Network& n) {
     return j;
 }
 
-std::string pad(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
 
 }  // namespace
 

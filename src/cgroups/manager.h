@@ -45,8 +45,9 @@ public:
     /// The cgroup path relative to the hierarchy root, as given.
     virtual const std::string& path() const = 0;
 
-    /// Create the cgroup directories (and enable v2 controllers in parents). Idempotent.
-    virtual sys::Result<void> apply() = 0;
+    /// Create the cgroup directories (and enable v2 controllers in parents). Idempotent:
+    /// true if it made the cgroup (its directory in any hierarchy), false if it was there.
+    virtual sys::Result<bool> apply() = 0;
     /// Write the limits of `r` into the cgroup; the first failing file is named in the error.
     virtual sys::Result<void> set(const Resources& r) = 0;
     /// Move process `pid` into the cgroup (every hierarchy on v1).

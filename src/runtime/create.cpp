@@ -227,9 +227,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         if (auto r = mgr->destroy(); !r) ctx.log.warn("remove cgroup: " + r.error().message());
     });
     auto make_cgroup = [&]() -> sys::Result<void> {
-        bool existed = mgr->exists();
-        MD_TRY_CTX(mgr->apply(), "create cgroup \"" + cg_path + "\"");
-        cgroup_made = !existed;
+        cgroup_made = MD_TRY_CTX(mgr->apply(), "create cgroup \"" + cg_path + "\"");
         return {};
     };
     cgroups::Resources res = lx.resources.value_or(cgroups::Resources{});

@@ -224,14 +224,14 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
         cgroup_ready = true;
         auto fds = MD_TRY(sync_wait_for_fds(cfg.sync_fd, SyncType::cgroup_ready));
         if (cfg.defer_cgroup) {
-            auto files = cfg.cgroup->self_join_files();
-            if (fds.empty() || fds.size() != files.size()) {
-                MD_TRY(join_cgroup());
+            if (fds.empty()) {
+                MD_TRY(join_cgroup());  // the parent could not open them all
             } else {
-                // The parent opened the `tasks` files: "0" into each moves this thread.
+                // The parent opened every `tasks` file: "0" into each moves this thread.
                 for (size_t i = 0; i < fds.size(); ++i)
                     if (MD_RETRY(::write(fds[i].get(), "0", 1)) < 0)
-                        return sys::fail_errno("join cgroup \"" + cfg.cgroup_path + "\": write \"0\" to \"" + files[i] + "\"");
+                        return sys::fail_errno("join cgroup \"" + cfg.cgroup_path + "\": write \"0\" to tasks file " +
+                                               std::to_string(i + 1) + " of " + std::to_string(fds.size()));
             }
         }
         // (A cpuset join set it to the cpuset's CPUs already; the kernel keeps it within them.)

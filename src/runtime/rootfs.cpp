@@ -373,10 +373,15 @@ sys::Result<UniqueFd> build_cgroup_tree(const Mount& m, const RootfsOptions& opt
     std::vector<std::pair<std::string, std::string>> links;
     for (auto& [name, fstype] : MD_TRY(cgroup_hierarchies(opts.cgroup_root))) {
         std::string mount_point = opts.cgroup_root + "/" + name;
+        // The container's cgroup in this hierarchy, else (one it is not in, name=systemd) the
+        // hierarchy's root.
         std::string src = sys::path_join(mount_point, opts.cgroup_path);
-        if (!sys::path_exists(src)) src = mount_point;
         if (::mkdirat(tree.get(), name.c_str(), 0755) < 0) return sys::fail_errno("mkdir \"" + name + "\"");
         int t = ::open_tree(AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (t < 0 && errno == ENOENT) {
+            src = mount_point;
+            t = ::open_tree(AT_FDCWD, src.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        }
         if (t < 0) return sys::fail_errno("open_tree \"" + src + "\"");
         UniqueFd bind(t);
         if (::move_mount(bind.get(), "", tree.get(), name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)

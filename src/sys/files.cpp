@@ -80,24 +80,29 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, m
     return {};
 }
 
-Result<void> mkdir_all(const std::string& path, mode_t mode) {
-    if (path.empty()) return {};
+Result<bool> make_dirs(const std::string& path, mode_t mode) {
+    if (path.empty()) return false;
     // mkdir first: the common case (parent there) is one syscall, not stat + stat + mkdir.
-    if (::mkdir(path.c_str(), mode) == 0) return {};
+    if (::mkdir(path.c_str(), mode) == 0) return true;
     int err = errno;
     if (err == ENOENT) {
         auto slash = path.find_last_of('/');
-        if (slash != std::string::npos && slash > 0) MD_TRY(mkdir_all(path.substr(0, slash), mode));
-        if (::mkdir(path.c_str(), mode) == 0) return {};
+        if (slash != std::string::npos && slash > 0) MD_TRY(make_dirs(path.substr(0, slash), mode));
+        if (::mkdir(path.c_str(), mode) == 0) return true;
         err = errno;
     }
     // EEXIST, or EROFS / EACCES on a directory that is there already: fine if it is one.
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) return {};
+        if (S_ISDIR(st.st_mode)) return false;
         return fail(Error::from_errno(ENOTDIR, "mkdir \"" + path + "\""));
     }
     return fail(Error::from_errno(err, "mkdir \"" + path + "\""));
+}
+
+Result<void> mkdir_all(const std::string& path, mode_t mode) {
+    MD_TRY(make_dirs(path, mode));
+    return {};
 }
 
 static Result<void> remove_all_at(int dirfd, const std::string& name, const std::string& shown,

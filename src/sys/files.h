@@ -31,6 +31,8 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, m
 Result<void> write_all(int fd, std::string_view data);
 /// mkdir -p; existing directories are fine.
 Result<void> mkdir_all(const std::string& path, mode_t mode = 0755);
+/// mkdir_all, saying whether `path` itself was made (false: it was a directory already).
+Result<bool> make_dirs(const std::string& path, mode_t mode = 0755);
 /// rm -rf that does not cross mount points; a missing path is fine.
 Result<void> remove_all(const std::string& path);
 /// True if the path exists (lstat succeeds).

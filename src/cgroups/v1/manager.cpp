@@ -34,12 +34,13 @@ bool ManagerV1::present(const std::string& controller) const {
     const auto& names = controllers();
     auto it = std::find(names.begin(), names.end(), controller);
     if (it == names.end()) return is_dir(sys::path_join(cfg_.root, controller));
-    // Only "mounted" is remembered: a hierarchy mounted later is still found.
+    // Looked up once per manager (one command's, or one start's, worth of operations).
     uint32_t bit = uint32_t{1} << (it - names.begin());
     if (present_mask_ & bit) return true;
-    if (!is_dir(sys::path_join(cfg_.root, controller))) return false;
-    present_mask_ |= bit;
-    return true;
+    if (absent_mask_ & bit) return false;
+    bool there = is_dir(sys::path_join(cfg_.root, controller));
+    (there ? present_mask_ : absent_mask_) |= bit;
+    return there;
 }
 
 bool ManagerV1::unified_present() const {
@@ -86,63 +87,78 @@ sys::Result<void> ManagerV1::require(const std::string& controller,
                                            sys::path_join(cfg_.root, controller) + "\""));
 }
 
-sys::Result<void> ManagerV1::make_cpuset_dirs(const std::vector<std::string>& parts) const {
+sys::Result<bool> ManagerV1::make_cpuset_dirs(const std::vector<std::string>& parts) const {
     // A new v1 cpuset starts with empty cpuset.cpus/mems and then refuses tasks (ENOSPC):
-    // each level inherits the values of its nearest configured ancestor.
-    std::string dir = sys::path_join(cfg_.root, "cpuset");
+    // each level inherits the values of its nearest configured ancestor. The root is read
+    // only if no level on the way holds values (usually the parent does: two reads, not four).
+    const std::string root = sys::path_join(cfg_.root, "cpuset");
     std::string cpus, mems;
-    auto inherit = [&](const std::string& d, const char* file,
-                       std::string& value) -> sys::Result<void> {
-        std::string knob = d + "/" + file;
-        if (!sys::path_exists(knob)) return {};
-        auto cur = MD_TRY(read_knob(knob));
-        if (cur.empty() && !value.empty()) {
-            MD_TRY(write_knob(knob, value));
-        } else if (!cur.empty()) {
-            value = cur;
-        }
-        return {};
+    bool root_read = false;
+    // A missing knob (a fake root in tests) reads as empty and is not written.
+    auto read_at = [](const std::string& d, const char* file) -> sys::Result<std::string> {
+        auto v = read_knob(d + "/" + file);
+        if (!v && v.error().err() == ENOENT) return std::string();
+        return v;
     };
-    // A level we just made holds empty values (or, with clone_children, its parent's, which
-    // are the ones we carry): write them without reading first. No knob: a fake root.
-    auto fill = [&](const std::string& d, const char* file, const std::string& value) -> sys::Result<void> {
+    auto write_at = [](const std::string& d, const char* file, const std::string& value) -> sys::Result<void> {
         if (value.empty()) return {};
         auto r = write_knob(d + "/" + file, value);
         if (!r && r.error().err() != ENOENT) return r;
         return {};
     };
-    MD_TRY(inherit(dir, "cpuset.cpus", cpus));
-    MD_TRY(inherit(dir, "cpuset.mems", mems));
+    auto from_root = [&]() -> sys::Result<void> {
+        if (root_read) return {};
+        root_read = true;
+        if (cpus.empty()) cpus = MD_TRY(read_at(root, "cpuset.cpus"));
+        if (mems.empty()) mems = MD_TRY(read_at(root, "cpuset.mems"));
+        return {};
+    };
+    // An existing level: its values are carried down; empty ones get the carried values.
+    auto inherit = [&](const std::string& d, const char* file, std::string& value) -> sys::Result<void> {
+        std::string cur = MD_TRY(read_at(d, file));
+        if (!cur.empty()) {
+            value = cur;
+            return {};
+        }
+        if (value.empty()) MD_TRY(from_root());
+        return write_at(d, file, value);
+    };
+    std::string dir = root;
+    bool made = false;
     for (const auto& p : parts) {
         dir += "/" + p;
-        if (::mkdir(dir.c_str(), 0755) == 0) {
-            MD_TRY(fill(dir, "cpuset.cpus", cpus));
-            MD_TRY(fill(dir, "cpuset.mems", mems));
+        made = ::mkdir(dir.c_str(), 0755) == 0;
+        if (made) {
+            // It holds empty values (or, with clone_children, its parent's, which are the
+            // ones we carry): written without reading first.
+            if (cpus.empty() || mems.empty()) MD_TRY(from_root());
+            MD_TRY(write_at(dir, "cpuset.cpus", cpus));
+            MD_TRY(write_at(dir, "cpuset.mems", mems));
             continue;
         }
         if (errno != EEXIST) return sys::fail_errno("mkdir \"" + dir + "\"");
         MD_TRY(inherit(dir, "cpuset.cpus", cpus));
         MD_TRY(inherit(dir, "cpuset.mems", mems));
     }
-    return {};
+    return made;
 }
 
-sys::Result<void> ManagerV1::apply() {
+sys::Result<bool> ManagerV1::apply() {
     auto parts = MD_TRY(split_cgroup_path(cfg_.path));
     MD_TRY(check_path());
+    bool made = false;
     for (const auto& c : controllers()) {
         if (!present(c)) continue;
         if (c == "cpuset") {
-            MD_TRY_CTX(make_cpuset_dirs(parts), "create cgroup \"" + cfg_.path + "\"");
+            made |= MD_TRY_CTX(make_cpuset_dirs(parts), "create cgroup \"" + cfg_.path + "\"");
         } else {
-            MD_TRY_CTX(sys::mkdir_all(controller_path(c)), "create cgroup \"" + cfg_.path + "\"");
+            made |= MD_TRY_CTX(sys::make_dirs(controller_path(c)), "create cgroup \"" + cfg_.path + "\"");
         }
         log_->debug("cgroup v1: created \"" + controller_path(c) + "\"");
     }
     if (unified_present())
-        MD_TRY_CTX(sys::mkdir_all(controller_path("unified")),
-                   "create cgroup \"" + cfg_.path + "\"");
-    return {};
+        made |= MD_TRY_CTX(sys::make_dirs(controller_path("unified")), "create cgroup \"" + cfg_.path + "\"");
+    return made;
 }
 
 sys::Result<void> ManagerV1::add_process(pid_t pid) {

@@ -15,7 +15,7 @@ class ManagerV1 final : public Manager {
 
     Version version() const override { return Version::v1; }
     const std::string& path() const override { return cfg_.path; }
-    sys::Result<void> apply() override;
+    sys::Result<bool> apply() override;
     sys::Result<void> set(const Resources& r) override;
     sys::Result<void> add_process(pid_t pid) override;
     std::string clone_into_dir() const override;
@@ -49,7 +49,7 @@ class ManagerV1 final : public Manager {
     std::vector<std::string> joined_dirs() const;
     sys::Result<void> check_path() const;
     sys::Result<void> require(const std::string& controller, const std::string& field) const;
-    sys::Result<void> make_cpuset_dirs(const std::vector<std::string>& parts) const;
+    sys::Result<bool> make_cpuset_dirs(const std::vector<std::string>& parts) const;
 
     sys::Result<void> plan_memory(const MemoryResources& m, std::vector<Planned>& out) const;
     sys::Result<void> plan_cpu(const CpuResources& c, std::vector<Planned>& out) const;
@@ -61,9 +61,10 @@ class ManagerV1 final : public Manager {
 
     Config cfg_;
     const sys::Logger* log_;
-    // The hierarchies found mounted: every operation asks for each of them, and a stat per
+    // The hierarchies found mounted, or not: every operation asks for each of them, and a stat per
     // controller per call was most of the driver's syscalls.
     mutable uint32_t present_mask_ = 0;
+    mutable uint32_t absent_mask_ = 0;
     mutable int unified_ = -1;  // -1: not looked up yet
 };
 

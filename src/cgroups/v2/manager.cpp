@@ -83,20 +83,22 @@ sys::Result<void> ManagerV2::enable_controllers(const std::string& parent) const
     return {};
 }
 
-sys::Result<void> ManagerV2::apply() {
+sys::Result<bool> ManagerV2::apply() {
     MD_TRY(check_path());
     auto parts = MD_TRY(split_cgroup_path(cfg_.path));
     std::string cur = cfg_.root;
+    bool made = false;
     for (const auto& p : parts) {
         // Controllers reach a cgroup only through every ancestor's subtree_control.
         MD_TRY_CTX(enable_controllers(cur), "create cgroup \"" + cfg_.path + "\"");
         cur = sys::path_join(cur, p);
-        if (::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST)
+        made = ::mkdir(cur.c_str(), 0755) == 0;
+        if (!made && errno != EEXIST)
             return sys::fail(sys::Error::from_errno(errno, "mkdir \"" + cur + "\"")
                                  .wrap("create cgroup \"" + cfg_.path + "\""));
     }
     log_->debug("cgroup v2: created \"" + dir() + "\"");
-    return {};
+    return made;
 }
 
 sys::Result<void> ManagerV2::add_process(pid_t pid) {

@@ -14,7 +14,7 @@ class ManagerV2 final : public Manager {
 
     Version version() const override { return Version::v2; }
     const std::string& path() const override { return cfg_.path; }
-    sys::Result<void> apply() override;
+    sys::Result<bool> apply() override;
     sys::Result<void> set(const Resources& r) override;
     sys::Result<void> add_process(pid_t pid) override;
     std::string clone_into_dir() const override;

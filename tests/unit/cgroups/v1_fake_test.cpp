@@ -183,7 +183,9 @@ TEST_F(V1Fake, HugetlbNeedsItsHierarchy) {
         res.error().message().find("\"hugetlb\" is not mounted at \"" + fs_.path("hugetlb") + "\""),
         std::string::npos)
         << res.error().message();
+    // Mounted now: a new manager finds it (one looks each hierarchy up once).
     fs_.file("hugetlb/ctr/hugetlb.2MB.limit_in_bytes");
+    mgr_ = make_manager(Version::v1, {.root = fs_.root(), .path = "/ctr"}, log_.logger());
     res = set(r);
     ASSERT_TRUE(res) << res.error().message();
     EXPECT_EQ(fs_.read("hugetlb/ctr/hugetlb.2MB.limit_in_bytes"), "2097152");
@@ -221,6 +223,7 @@ TEST_F(V1Fake, ApplyCreatesEveryPresentHierarchyAndCopiesCpuset) {
     auto m = make_manager(Version::v1, {.root = fs_.root(), .path = "pod/ctr2"}, log_.logger());
     auto res = m->apply();
     ASSERT_TRUE(res) << res.error().message();
+    EXPECT_TRUE(*res) << "made";
     for (const char* c :
          {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "unified"})
         EXPECT_TRUE(fs_.exists(std::string(c) + "/pod/ctr2")) << c;
@@ -232,7 +235,25 @@ TEST_F(V1Fake, ApplyCreatesEveryPresentHierarchyAndCopiesCpuset) {
     EXPECT_EQ(fs_.read("cpuset/pod/ctr2/cpuset.mems"), "0");
     EXPECT_TRUE(m->exists());
     EXPECT_EQ(m->controller_path("memory"), fs_.path("memory/pod/ctr2"));
-    ASSERT_TRUE(m->apply()) << "apply is idempotent";
+    auto again = m->apply();
+    ASSERT_TRUE(again) << "apply is idempotent";
+    EXPECT_FALSE(*again) << "and says the cgroup was there";
+}
+
+TEST_F(V1Fake, ANewCpusetTakesItsNearestConfiguredAncestorsValues) {
+    for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"})
+        fs_.dir(std::string(c) + "/pod");
+    fs_.file("cpuset/pod/cpuset.cpus", "1\n");  // the parent's own values, not the root's
+    fs_.file("cpuset/pod/cpuset.mems", "0\n");
+    fs_.file("cpuset/pod/new/cpuset.cpus");  // (a fake cgroupfs makes no knobs of its own)
+    fs_.file("cpuset/pod/new/cpuset.mems");
+    auto m = make_manager(Version::v1, {.root = fs_.root(), .path = "pod/new"}, log_.logger());
+    auto made = m->apply();
+    ASSERT_TRUE(made) << made.error().message();
+    EXPECT_TRUE(*made);
+    EXPECT_EQ(fs_.read("cpuset/pod/new/cpuset.cpus"), "1");
+    EXPECT_EQ(fs_.read("cpuset/pod/new/cpuset.mems"), "0");
+    EXPECT_EQ(fs_.read("cpuset/cpuset.cpus"), "0-3\n") << "the root is left alone";
 }
 
 TEST_F(V1Fake, JoinSelfWritesZeroIntoEveryTasksFile) {

@@ -55,8 +55,10 @@ TEST_F(V1Real, DetectsVersion) {
 }
 
 TEST_F(V1Real, MemoryLimitsInEveryOrder) {
-    auto res = mgr_->apply();
-    ASSERT_TRUE(res) << res.error().message();
+    auto made = mgr_->apply();
+    ASSERT_TRUE(made) << made.error().message();
+    EXPECT_TRUE(*made) << "a new cgroup";
+    sys::Result<void> res;
     bool memsw = sys::path_exists(mgr_->controller_path("memory") + "/memory.memsw.limit_in_bytes");
     // Grow, grow past the old memsw, shrink below the old limit: each step needs the
     // kernel's order (memsw >= limit at every write).
@@ -98,8 +100,10 @@ TEST_F(V1Real, CpuPidsAndCpusetInherited) {
 }
 
 TEST_F(V1Real, ProcessesFreezeDevicesDestroy) {
-    auto res = mgr_->apply();
-    ASSERT_TRUE(res) << res.error().message();
+    auto made = mgr_->apply();
+    ASSERT_TRUE(made) << made.error().message();
+    EXPECT_TRUE(*made) << "a new cgroup";
+    sys::Result<void> res;
     child_ = std::make_unique<Child>();
     ASSERT_GT(child_->pid(), 0);
     // Fails with ENOSPC if the new cpuset was left without cpus/mems.

@@ -210,6 +210,7 @@ TEST_F(V2Fake, ApplyEnablesControllersInEveryAncestor) {
     auto m = make_manager(Version::v2, {.root = fs_.root(), .path = "/pod/c1"}, log_.logger());
     auto res = m->apply();
     ASSERT_TRUE(res) << res.error().message();
+    EXPECT_TRUE(*res) << "made";
     EXPECT_EQ(fs_.read("cgroup.subtree_control"), "+cpuset +cpu +io +memory +hugetlb +pids");
     EXPECT_EQ(fs_.read("pod/cgroup.subtree_control"), "+memory +pids");
     EXPECT_TRUE(fs_.exists("pod/c1"));
@@ -218,7 +219,9 @@ TEST_F(V2Fake, ApplyEnablesControllersInEveryAncestor) {
     // Nothing left to enable: apply again writes nothing.
     ASSERT_TRUE(
         sys::write_file(fs_.path("cgroup.subtree_control"), "cpuset cpu io memory hugetlb pids"));
-    ASSERT_TRUE(m->apply());
+    auto again = m->apply();
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(*again) << "the cgroup was there";
     EXPECT_EQ(fs_.read("cgroup.subtree_control"), "cpuset cpu io memory hugetlb pids");
 }
 

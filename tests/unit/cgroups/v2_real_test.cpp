@@ -78,8 +78,10 @@ TEST_F(V2Real, DetectsVersion) {
 }
 
 TEST_F(V2Real, ProcessesFreezeDestroy) {
-    auto res = mgr_->apply();
-    ASSERT_TRUE(res) << res.error().message();
+    auto made = mgr_->apply();
+    ASSERT_TRUE(made) << made.error().message();
+    EXPECT_TRUE(*made) << "a new cgroup";
+    sys::Result<void> res;
     ASSERT_TRUE(mgr_->exists());
     child_ = std::make_unique<Child>();
     ASSERT_GT(child_->pid(), 0);

@@ -27,6 +27,8 @@ class PendingNetns {
     ~PendingNetns();
 
     static PendingNetns start();
+    /// start() was called (and take() not yet).
+    bool started() const { return slot_ != nullptr; }
     /// Waits for the thread: the namespace (an O_CLOEXEC fd of its nsfs file), or what failed.
     sys::Result<sys::UniqueFd> take();
 

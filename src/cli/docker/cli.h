@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/context.h"
+#include "runtime/netns.h"
 #include "sys/error.h"
 #include "sys/log.h"
 
@@ -36,6 +37,8 @@ struct Globals {
     bool wants(std::string_view name) const { return only.empty() || only == name; }
     /// Set by the chosen subcommand: runs after parsing, returns the exit code.
     std::function<sys::Result<int>(engine::Context&)> action;
+    /// `run`'s network namespace, started before the flags are parsed (see main).
+    runtime::PendingNetns netns_ahead;
 };
 
 /// Print `s` to stdout, followed by a newline.

@@ -147,7 +147,7 @@ void register_containers(CLI::App& app, Globals& g) {
         run->add_flag("--rm", run_args->req.rm, "remove the container when it exits");
         run->callback([&g, run, run_args] {
             run_args->rest = run->remaining();
-            g.action = [run_args](engine::Context& ctx) -> sys::Result<int> {
+            g.action = [&g, run_args](engine::Context& ctx) -> sys::Result<int> {
                 auto& req = run_args->req;
                 MD_TRY(take_image_and_command(run_args->rest, req));
                 if (run_args->has_entrypoint) req.entrypoint = run_args->entrypoint;
@@ -157,7 +157,7 @@ void register_containers(CLI::App& app, Globals& g) {
                 if (req.tty && !req.detach && !::isatty(0))
                     return sys::fail_invalid("the input device is not a TTY: drop -t, or run from a terminal");
                 if (req.detach) {
-                    auto id = ec::run_detached(ctx, req);
+                    auto id = ec::run_detached(ctx, req, std::move(g.netns_ahead));
                     if (!id) {
                         print_exec_error(id.error());
                         return ec::run_exit_code(id.error());
@@ -166,7 +166,7 @@ void register_containers(CLI::App& app, Globals& g) {
                     return 0;
                 }
                 std::fflush(stdout);
-                auto code = ec::run_foreground(ctx, req);
+                auto code = ec::run_foreground(ctx, req, std::move(g.netns_ahead));
                 if (!code) {
                     print_exec_error(code.error());
                     return ec::run_exit_code(code.error());

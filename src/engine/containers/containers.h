@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/context.h"
+#include "runtime/netns.h"
 #include "sys/error.h"
 
 namespace mydocker::engine::containers {
@@ -34,10 +35,11 @@ int run_exit_code(const sys::Error& e);
 /// created) and the container's dirs. Nothing is left behind on error.
 sys::Result<Container> create(const Context& ctx, const RunRequest& req);
 /// `run` in the foreground: create, start, copy the output (and the log), forward signals,
-/// wait; returns the container's exit code. `id_out` receives the id as soon as it exists.
-sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req);
-/// `run -d`: create, then start under a monitor process; returns the id.
-sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req);
+/// wait; returns the container's exit code. `ahead`: a network namespace the caller started
+/// making (runtime::PendingNetns), used if the container gets one of its own.
+sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req, runtime::PendingNetns ahead = {});
+/// `run -d`: create, then start under a monitor process; returns the id. `ahead`: as above.
+sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req, runtime::PendingNetns ahead = {});
 /// `start` of a created or exited container, detached (under a monitor).
 sys::Result<void> start(const Context& ctx, const std::string& ref);
 /// `stop`: the stop signal (SIGTERM), then SIGKILL after `timeout` seconds.

@@ -357,9 +357,9 @@ sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, co
 
 }  // namespace
 
-sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req) {
+sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req, runtime::PendingNetns ahead) {
     runtime::PendingNetns pending;  // as in run_detached
-    if (own_netns(req.network)) pending = runtime::PendingNetns::start();
+    if (own_netns(req.network)) pending = ahead.started() ? std::move(ahead) : runtime::PendingNetns::start();
     auto image = MD_TRY(images::Store(ctx).resolve(req.image));
     auto c = MD_TRY(create_from(ctx, req, image, false));
     sys::CleanupStack undo;
@@ -601,10 +601,11 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
 
 }  // namespace
 
-sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req) {
-    // The container's network namespace is made on a thread meanwhile (runtime::PendingNetns).
+sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req, runtime::PendingNetns ahead) {
+    // The container's network namespace is made on a thread meanwhile (runtime::PendingNetns),
+    // if the caller did not start one already.
     runtime::PendingNetns pending;
-    if (own_netns(req.network)) pending = runtime::PendingNetns::start();
+    if (own_netns(req.network)) pending = ahead.started() ? std::move(ahead) : runtime::PendingNetns::start();
     auto image = MD_TRY(images::Store(ctx).resolve(req.image));
     auto c = MD_TRY(create_from(ctx, req, image, false));
     // The overlay, mounted here while the thread finishes (the monitor's launch finds it so).

@@ -584,8 +584,12 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
     int status = -1;
     {
         SuperviseIo io;
-        io.caller = caller.release();
-        io.when_caller_gone = [] { sys::shed_memory(); };
+        if (caller.valid()) {
+            io.caller = caller.release();
+            io.when_caller_gone = [] { sys::shed_memory(); };
+        } else {
+            sys::shed_memory();  // no copy of the pipe to watch: now, then
+        }
         io.out = out;
         io.err = err;
         auto st = supervise(l->pid, io, log ? &*log : nullptr);

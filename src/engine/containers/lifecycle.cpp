@@ -345,7 +345,7 @@ sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, co
     }
     undo.push([&] { store.release_name(c.name, c.id); });
     Paths p = paths_of(ctx, c.id);
-    MD_TRY(sys::mkdir_all(p.dir, 0700));
+    MD_TRY(store.make_dir(c.id));
     undo.push([&] { (void)sys::remove_all(p.dir); });
     MD_TRY(prepare_mounts(ctx, c));
     c.created = sys::now_rfc3339();

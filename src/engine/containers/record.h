@@ -121,6 +121,8 @@ public:
     std::string container_dir(const std::string& id) const;
     /// Reserve `name` for `id` (already_exists when taken: Docker's "Conflict" message).
     sys::Result<void> reserve_name(const std::string& name, const std::string& id);
+    /// Make container_dir(id), empty (an error if it exists).
+    sys::Result<void> make_dir(const std::string& id);
     void release_name(const std::string& name, const std::string& id);
     /// Find by full id, unique id prefix or name.
     sys::Result<std::string> find(const std::string& ref);

@@ -345,8 +345,23 @@ sys::Result<void> Store::reserve_name(const std::string& name, const std::string
     MD_TRY(make_containers_dir(dir_));
     MD_TRY(sys::mkdir_all(names, 0700));
     std::string link = sys::path_join(names, name);
-    if (::symlink(id.c_str(), link.c_str()) == 0) return {};
-    if (errno != EEXIST) return sys::fail_errno("reserve name \"" + name + "\"");
+    if (id.empty()) return sys::fail_invalid("container id cannot be empty");
+    // Made in the id's staging dir, then renamed (RENAME_NOREPLACE: taken if it exists), as the
+    // container's dir in make_dir: a symlink's inode goes to its dir's block group, and made in
+    // `names` every container's would share one.
+    std::string staging = sys::path_join(dir_, std::string(".new-") + id[0]);
+    MD_TRY(sys::mkdir_all(staging, 0700));
+    std::string made = sys::path_join(staging, "name." + id);
+    if (::symlink(id.c_str(), made.c_str()) < 0) {
+        if (errno != EEXIST) return sys::fail_errno("reserve name \"" + name + "\": symlink \"" + made + "\"");
+        ::unlink(made.c_str());  // left by a reservation that died half-way
+        if (::symlink(id.c_str(), made.c_str()) < 0)
+            return sys::fail_errno("reserve name \"" + name + "\": symlink \"" + made + "\"");
+    }
+    if (::renameat2(AT_FDCWD, made.c_str(), AT_FDCWD, link.c_str(), RENAME_NOREPLACE) == 0) return {};
+    int err = errno;
+    ::unlink(made.c_str());
+    if (err != EEXIST) return sys::fail(sys::Error::from_errno(err, "reserve name \"" + name + "\""));
     char buf[128];
     ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
     std::string owner = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";

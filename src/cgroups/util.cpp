@@ -179,11 +179,6 @@ bool is_cgroup1_fs(const std::string& path) {
     return fs_magic(path) == CGROUP_SUPER_MAGIC;
 }
 
-bool is_dir(const std::string& path) {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 sys::Result<std::vector<std::string>> split_cgroup_path(const std::string& path) {
     std::vector<std::string> parts;
     std::string_view v(path);

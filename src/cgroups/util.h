@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sys/error.h"
+#include "sys/files.h"
 
 namespace mydocker::cgroups {
 
@@ -31,8 +32,8 @@ std::optional<uint64_t> keyed_value(std::string_view content, std::string_view k
 bool is_cgroup2_fs(const std::string& path);
 /// True if `path` is on a cgroup v1 filesystem.
 bool is_cgroup1_fs(const std::string& path);
-/// True if `path` is a directory (following symlinks: v1 hosts link "cpu" -> "cpu,cpuacct").
-bool is_dir(const std::string& path);
+// is_dir follows symlinks: v1 hosts link "cpu" -> "cpu,cpuacct".
+using sys::is_dir;
 
 /// Split a cgroup path into its components; rejects ".." (a path must stay under the root).
 sys::Result<std::vector<std::string>> split_cgroup_path(const std::string& path);

@@ -509,8 +509,7 @@ sys::Result<void> prepare_rootfs(const Spec& spec, const RootfsOptions& opts) {
     std::vector<size_t> later;
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
         const auto& m = spec.mounts[i];
-        bool needs_cgroup = m.type == "cgroup" || m.type == "cgroup2" ||
-                            (m.bind && (m.source == opts.cgroup_root || m.source.rfind(opts.cgroup_root + "/", 0) == 0));
+        bool needs_cgroup = m.type == "cgroup" || m.type == "cgroup2" || (m.bind && at_or_below(m.source, opts.cgroup_root));
         if (needs_cgroup && opts.before_cgroup) {
             if (movable_to_end(spec.mounts, i)) {
                 later.push_back(i);

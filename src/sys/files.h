@@ -37,6 +37,8 @@ Result<bool> make_dirs(const std::string& path, mode_t mode = 0755);
 Result<void> remove_all(const std::string& path);
 /// True if the path exists (lstat succeeds).
 bool path_exists(const std::string& path);
+/// True if the path is a directory (stat: a symlink to one counts).
+bool is_dir(const std::string& path);
 /// Entries of a directory except "." and "..".
 Result<std::vector<std::string>> list_dir(const std::string& path);
 /// Join two path pieces with exactly one slash.

@@ -316,28 +316,40 @@ sys::Result<void> make_containers_dir(const std::string& dir) {
 
 }  // namespace
 
-// A container's dir is made in one of 16 staging dirs (".new-0" ... ".new-f", by the id's
-// first digit), then renamed into place. For a dir made right in the FS_TOPDIR_FL dir, ext4's
-// allocator compares every block group to find the emptiest (~0.4 ms over this VM's 2048,
-// at every start); the staging dirs were spread so once, and a dir made in one lands in that
-// dir's group. Sixteen groups still share the churn: a group holds few recently freed inodes.
-// (`list` and `find` read only 64-hex names, so the staging dirs are never containers.)
-sys::Result<void> Store::make_dir(const std::string& id) {
+// A container's dir and its name's symlink are made in one of 16 staging dirs (".new-0" ...
+// ".new-f", by the id's first digit), then renamed into place. For a dir made right in the
+// FS_TOPDIR_FL dir, ext4's allocator compares every block group to find the emptiest (~0.4 ms
+// over this VM's 2048, at every start), and a symlink's inode goes to its dir's group (in
+// `names`, every container's would share one); the staging dirs were spread once, and what is
+// made in one lands in that dir's group. Sixteen groups share the churn: a group holds few
+// recently freed inodes. (`list` and `find` read only 64-hex names: staging dirs are no
+// containers.)
+//
+// `make(path)` makes the entry (0, or -1 with errno), as `entry` in the id's staging dir; it
+// is then renamed to `to` (RENAME_NOREPLACE: EEXIST if `to` exists). On error nothing is left.
+// The containers dir must exist (make_containers_dir).
+sys::Result<void> Store::make_by_rename(const std::string& id, const std::string& entry,
+                                        const std::function<int(const char*)>& make, const std::string& to) {
     if (id.empty()) return sys::fail_invalid("container id cannot be empty");
-    MD_TRY(make_containers_dir(dir_));
     std::string staging = sys::path_join(dir_, std::string(".new-") + id[0]);
-    std::string made = sys::path_join(staging, id), dir = container_dir(id);
-    if (::mkdir(made.c_str(), 0700) < 0) {
-        if (errno != ENOENT) return sys::fail_errno("mkdir \"" + made + "\"");
-        MD_TRY(sys::mkdir_all(staging, 0700));
-        if (::mkdir(made.c_str(), 0700) < 0) return sys::fail_errno("mkdir \"" + made + "\"");
+    std::string made = sys::path_join(staging, entry);
+    if (make(made.c_str()) < 0) {
+        if (errno == ENOENT) MD_TRY(sys::mkdir_all(staging, 0700));                 // the first use
+        else if (errno == EEXIST) (void)::remove(made.c_str());                       // left by one that died
+        else return sys::fail_errno("create \"" + made + "\"");
+        if (make(made.c_str()) < 0) return sys::fail_errno("create \"" + made + "\"");
     }
-    if (::renameat2(AT_FDCWD, made.c_str(), AT_FDCWD, dir.c_str(), RENAME_NOREPLACE) < 0) {
+    if (::renameat2(AT_FDCWD, made.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) < 0) {
         int err = errno;
-        ::rmdir(made.c_str());
-        return sys::fail(sys::Error::from_errno(err, "rename \"" + made + "\" to \"" + dir + "\""));
+        (void)::remove(made.c_str());
+        return sys::fail(sys::Error::from_errno(err, "rename \"" + made + "\" to \"" + to + "\""));
     }
     return {};
+}
+
+sys::Result<void> Store::make_dir(const std::string& id) {
+    MD_TRY(make_containers_dir(dir_));
+    return make_by_rename(id, id, [](const char* p) { return ::mkdir(p, 0700); }, container_dir(id));
 }
 
 sys::Result<void> Store::reserve_name(const std::string& name, const std::string& id) {
@@ -345,23 +357,9 @@ sys::Result<void> Store::reserve_name(const std::string& name, const std::string
     MD_TRY(make_containers_dir(dir_));
     MD_TRY(sys::mkdir_all(names, 0700));
     std::string link = sys::path_join(names, name);
-    if (id.empty()) return sys::fail_invalid("container id cannot be empty");
-    // Made in the id's staging dir, then renamed (RENAME_NOREPLACE: taken if it exists), as the
-    // container's dir in make_dir: a symlink's inode goes to its dir's block group, and made in
-    // `names` every container's would share one.
-    std::string staging = sys::path_join(dir_, std::string(".new-") + id[0]);
-    MD_TRY(sys::mkdir_all(staging, 0700));
-    std::string made = sys::path_join(staging, "name." + id);
-    if (::symlink(id.c_str(), made.c_str()) < 0) {
-        if (errno != EEXIST) return sys::fail_errno("reserve name \"" + name + "\": symlink \"" + made + "\"");
-        ::unlink(made.c_str());  // left by a reservation that died half-way
-        if (::symlink(id.c_str(), made.c_str()) < 0)
-            return sys::fail_errno("reserve name \"" + name + "\": symlink \"" + made + "\"");
-    }
-    if (::renameat2(AT_FDCWD, made.c_str(), AT_FDCWD, link.c_str(), RENAME_NOREPLACE) == 0) return {};
-    int err = errno;
-    ::unlink(made.c_str());
-    if (err != EEXIST) return sys::fail(sys::Error::from_errno(err, "reserve name \"" + name + "\""));
+    auto r = make_by_rename(id, "name." + id, [&id](const char* p) { return ::symlink(id.c_str(), p); }, link);
+    if (r) return {};
+    if (r.error().err() != EEXIST) return sys::fail(std::move(r.error()).wrap("reserve name \"" + name + "\""));
     char buf[128];
     ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
     std::string owner = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -134,6 +135,9 @@ public:
     sys::Result<std::vector<Container>> list();
 
 private:
+    sys::Result<void> make_by_rename(const std::string& id, const std::string& entry,
+                                     const std::function<int(const char*)>& make, const std::string& to);
+
     const Context& ctx_;
     std::string dir_;
 };

@@ -1,6 +1,5 @@
 // JsonFileWriter: the container's output as Docker json-file records.
 #include <fcntl.h>
-#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -54,8 +53,7 @@ sys::Result<void> append_record(std::string& out, Stream s, std::string_view tex
 
 sys::Result<JsonFileWriter> JsonFileWriter::open(const std::string& path) {
     std::string dir = path.substr(0, path.rfind('/') + 1);
-    struct stat st;
-    if (path.empty() || path.back() == '/' || (!dir.empty() && (::stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))))
+    if (path.empty() || path.back() == '/' || !sys::is_dir(dir.empty() ? "." : dir))
         return sys::fail(sys::Error::not_found("open container log \"" + path + "\": no such directory"));
     JsonFileWriter w;
     w.path_ = path;

@@ -49,6 +49,20 @@ bool may_get_own_netns(int argc, char** argv) {
     return true;
 }
 
+// Does `run` look detached (-d, --detach, or -d among the short boolean flags: -itd)? Its
+// monitor, forked at once, makes the namespace on a thread of its own: one here would not be
+// copied by the fork. (A guess: a miss only costs the wait for this thread before the fork.)
+bool looks_detached(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == "--detach" || a == "--detach=true") return true;
+        if (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find('d') != std::string_view::npos &&
+            a.find_first_not_of("-itdP") == std::string_view::npos)
+            return true;
+    }
+    return false;
+}
+
 // A directory option: the flag's value, else the environment variable's, as an absolute
 // path; empty when neither is set.
 mydocker::sys::Result<std::string> dir_option(const std::string& flag, const char* env, const char* name) {
@@ -102,8 +116,9 @@ int main(int argc, char** argv) {
     g.only = cli_main::subcommand_named(argc, argv);
     // `run`: the container's network namespace, the kernel's longest step, is started on a
     // thread now, while CLI11 sets up and parses the flags (~0.2 ms); dropped unused if the
-    // flags say --network host or container:X after all.
-    if (g.only == "run" && cli_main::may_get_own_netns(argc, argv)) g.netns_ahead = runtime::PendingNetns::start();
+    // flags say --network host or container:X after all. (Not for -d: see looks_detached.)
+    if (g.only == "run" && cli_main::may_get_own_netns(argc, argv) && !cli_main::looks_detached(argc, argv))
+        g.netns_ahead = runtime::PendingNetns::start();
     CLI::App app{"mydocker: run containers from images, the docker way", "mydocker"};
     app.require_subcommand(0, 1);
     app.add_flag_callback("-v,--version", [] {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 #include "engine/containers/bundle.h"
@@ -44,6 +45,8 @@ struct LaunchIo {
     int stdio[3] = {-1, -1, -1};
     bool want_pty_master = false;
     int netns = -1;  // a network namespace made ahead (runtime::PendingNetns), lo up; or -1
+    // Or the one being made on a thread of ours (`run -d`), taken once the bundle is written.
+    runtime::PendingNetns* netns_later = nullptr;
     // The record is not on disk yet (run): it is first written while init prepares, as
     // "running", since a start that fails removes it anyway.
     bool first_save = false;
@@ -155,7 +158,14 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     MD_TRY(prepare_mounts(ctx, c));
     auto net = MD_TRY(prepare_network(ctx, c));
     const bool new_netns = own_netns(c.host.network_mode);
-    if (new_netns && lio.netns >= 0) net.netns_path = runtime::netns_fd_path(lio.netns);
+    int netns = lio.netns;
+    sys::UniqueFd taken;  // init joins it, connect_networks uses it
+    if (lio.netns_later && lio.netns_later->started()) {
+        if (auto ns = lio.netns_later->take()) taken = std::move(*ns);
+        else ctx.log.debug("network namespace made ahead: " + ns.error().message() + ": left to init");
+        netns = taken.get();
+    }
+    if (new_netns && netns >= 0) net.netns_path = runtime::netns_fd_path(netns);
     auto doc = MD_TRY(build_config(ctx, c, net));
     std::string config = doc.dump(2);
     MD_TRY(sys::write_file_atomic(p.config, config, 0600));
@@ -182,11 +192,11 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     };
     // While init mounts: its networks, when there are none or their namespace is in hand
     // (made ahead; else init makes it, and only READY says it has), then the record of a `run`.
-    const bool netns_in_hand = !uses_networks(c) || (lio.netns >= 0 && !net.netns_path.empty());
+    const bool netns_in_hand = !uses_networks(c) || (netns >= 0 && !net.netns_path.empty());
     bool connected = false, saved = false;
     co.while_init_prepares = [&](const runtime::ContainerState& st) -> sys::Result<void> {
         if (!netns_in_hand) return {};
-        MD_TRY(connect_networks(ctx, c, st.pid, st.pid_start, lio.netns, undo));
+        MD_TRY(connect_networks(ctx, c, st.pid, st.pid_start, netns, undo));
         connected = true;
         if (lio.first_save) {
             mark_running(st.pid, st.pid_start);
@@ -310,7 +320,9 @@ int run_exit_code(const sys::Error& e) {
 
 namespace {
 sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, const images::Image& image, bool save);
-int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd, const images::Image* image, Container* known);
+int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd, const images::Image* image, Container* known,
+                 runtime::PendingNetns* netns_later = nullptr);
+int monitor_run(const Context& ctx, const RunRequest& req, int ready_fd, int netns_fd);
 }  // namespace
 
 sys::Result<Container> create(const Context& ctx, const RunRequest& req) {
@@ -430,12 +442,22 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req, runti
     return code;
 }
 
-// Fork the monitor, which starts the container (`image`: already resolved, or null) and
-// reports "ok" or the error over a pipe. `unsaved`: c is the record of a `run`, not on disk yet
-// (the monitor starts from this copy); else the monitor loads it under the lock. `netns`: a
-// network namespace made ahead for the container (runtime::PendingNetns), or -1.
-sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const images::Image* image, bool unsaved,
-                                     int netns = -1) {
+// What a forked monitor runs (its exit status): it reports on `ready_fd` first, "ok ID\n" once
+// the container runs, or report_error's line.
+using MonitorBody = std::function<int(const Context& mctx, int ready_fd, int netns_fd)>;
+
+// "errno=N message" (N: 0 unless a system error, whose message then ends in N's text), then
+// the pipe is closed: the caller reads it up to EOF.
+void report_error(int ready_fd, const sys::Error& e) {
+    (void)sys::write_all(ready_fd, "errno=" + std::to_string(e.code() == sys::ErrorCode::system ? e.err() : 0) + " " +
+                                       e.message());
+    ::close(ready_fd);
+}
+
+// Fork the monitor, which runs `body` and reports over a pipe; returns the container's id
+// once it runs. `netns`: a network namespace made ahead for the container
+// (runtime::PendingNetns), or -1; the monitor gets it as `body`'s netns_fd.
+sys::Result<std::string> fork_monitor(const Context& ctx, int netns, const MonitorBody& body) {
     int rp[2];
     if (::pipe2(rp, O_CLOEXEC) < 0) return sys::fail_errno("pipe");
     sys::UniqueFd ready_r(rp[0]), ready_w(rp[1]);
@@ -444,7 +466,7 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const ima
     if (pid < 0) return sys::fail_errno("fork monitor");
     if (pid == 0) {
         // The monitor: its own session, no terminal, detached from our stdio. It starts the
-        // container from this copy of our memory, then re-executes into the small watch stage.
+        // container from this copy of our memory, then watches it in place.
         ::setsid();
         int devnull = ::open("/dev/null", O_RDWR);
         for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
@@ -459,17 +481,17 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const ima
         ::close_range(ns >= 0 ? 5 : 4, ~0U, 0);
         sys::Logger logger(sys::UniqueFd(::dup(2)), sys::LogFormat::text, sys::LogLevel::warn);
         Context mctx{logger, ctx.root, ctx.run_root, ctx.cgroup_root, ctx.exe, ctx.default_bip};
-        ::_exit(monitor_main(mctx, c.id, 3, ns >= 0 ? 4 : -1, image, unsaved ? &c : nullptr));
+        ::_exit(body(mctx, 3, ns >= 0 ? 4 : -1));
     }
     ready_w.reset();
     std::string msg;
     char buf[4096];
-    // "ok" (the monitor stays and keeps the pipe), or "errno=N message" up to EOF.
+    // "ok ID\n" (the monitor stays and keeps the pipe), or "errno=N message" up to EOF.
     for (;;) {
         ssize_t n = ::read(ready_r.get(), buf, sizeof buf);
         if (n > 0) msg.append(buf, static_cast<size_t>(n));
         else if (n == 0 || errno != EINTR) break;
-        if (msg == "ok") return {};
+        if (msg.starts_with("ok ") && msg.ends_with("\n")) return msg.substr(3, msg.size() - 4);
     }
     int st;
     (void)::waitpid(pid, &st, WNOHANG);
@@ -488,24 +510,47 @@ sys::Result<void> start_with_monitor(const Context& ctx, Container& c, const ima
 
 namespace {
 
-// `known`: the record as the caller has it in memory, not yet saved (run -d); else (start of a
-// stopped container) it is loaded under the lock.
+// `run -d` in the monitor: the image, the record, then the start. Everything of a run that
+// fails goes before the caller hears of it (it exits, and a test looks for leftovers).
+int monitor_run(const Context& ctx, const RunRequest& req, int ready_fd, int netns_fd) {
+    sys::UniqueFd netns(netns_fd);
+    // The container's namespace, made on a thread while we do the rest (runtime::PendingNetns),
+    // unless the caller had one made ahead. (The thread is ours: launch takes the namespace
+    // before it clones init.)
+    runtime::PendingNetns pending;
+    if (!netns.valid() && own_netns(req.network)) pending = runtime::PendingNetns::start();
+    auto image = images::Store(ctx).resolve(req.image);
+    if (!image) {
+        report_error(ready_fd, image.error());
+        return 1;
+    }
+    auto c = create_from(ctx, req, *image, false);
+    if (!c) {
+        report_error(ready_fd, c.error());
+        return 1;
+    }
+    return monitor_main(ctx, c->id, ready_fd, netns.release(), &*image, &*c, &pending);
+}
+
+// `known`: the record of a `run -d` in memory, not yet saved (a start that fails removes the
+// container); else (start of a stopped container) it is loaded under the lock.
 // (`id` by value: it may be `known`'s own, which is moved from.)
-int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd, const images::Image* image, Container* known) {
+int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd, const images::Image* image, Container* known,
+                 runtime::PendingNetns* netns_later) {
     ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
     sys::UniqueFd netns(netns_fd);  // init joins it during the launch; closed after
-    auto report = [&](const std::string& m) {
-        (void)sys::write_all(ready_fd, m);
-        ::close(ready_fd);
+    Store store(ctx);
+    std::optional<Container> c;
+    auto fail = [&](const sys::Error& e) {
+        if (known) {
+            Container& rec = c ? *c : *known;
+            if (auto fresh = store.load(id)) rec = std::move(*fresh);
+            remove_everything(ctx, rec, true);
+        }
+        report_error(ready_fd, e);
         ready_fd = -1;
     };
-    // "errno=N message" (N: 0 unless a system error, whose message then ends in N's text).
-    auto fail = [&](const sys::Error& e) {
-        report("errno=" + std::to_string(e.code() == sys::ErrorCode::system ? e.err() : 0) + " " + e.message());
-    };
-    Store store(ctx);
     auto lock = store.lock(id);
-    std::optional<Container> c;
     if (!lock) {
         fail(lock.error());
         return 1;
@@ -532,6 +577,7 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
     }
     LaunchIo lio;
     lio.netns = netns.get();
+    lio.netns_later = netns_later;
     lio.first_save = known != nullptr;  // run -d: the record was never saved
     sys::UniqueFd out_r, out_w, err_r, err_w, in_r, in_w;
     if (c->config.tty) {
@@ -567,7 +613,9 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
     lock = sys::FileLock();
     // Our caller reads up to "ok" and exits; we watch for that on a copy of the pipe.
     sys::UniqueFd caller(::fcntl(ready_fd, F_DUPFD_CLOEXEC, 3));
-    report("ok");  // first: the caller is waiting, the rest is our own tidying
+    // First: the caller is waiting, the rest is our own tidying.
+    (void)sys::write_all(ready_fd, "ok " + id + "\n");
+    ::close(ready_fd);
     netns.reset();
     c.reset();  // nothing of the record is needed until the exit: its memory goes back
     out_w.reset();
@@ -606,28 +654,25 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
 }  // namespace
 
 sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req, runtime::PendingNetns ahead) {
-    // The container's network namespace is made on a thread meanwhile (runtime::PendingNetns),
-    // if the caller did not start one already.
-    runtime::PendingNetns pending;
-    if (own_netns(req.network)) pending = ahead.started() ? std::move(ahead) : runtime::PendingNetns::start();
-    auto image = MD_TRY(images::Store(ctx).resolve(req.image));
-    auto c = MD_TRY(create_from(ctx, req, image, false));
-    // The overlay, mounted here while the thread finishes (the monitor's launch finds it so).
-    auto r = mount_rootfs(ctx, c, image);
-    sys::UniqueFd netns = take_netns(ctx, req, pending);
-    if (r) r = start_with_monitor(ctx, c, &image, true, netns.get());
-    if (!r) {
-        if (auto fresh = Store(ctx).load(c.id)) c = *fresh;
-        remove_everything(ctx, c, true);
-        return sys::fail(std::move(r.error()));
-    }
-    return c.id;
+    // The monitor is forked first and does the whole run: the image, the record, the overlay,
+    // the start. (Forked later, from a process that had done that work, it paid again for
+    // the pages the work touched: copy-on-write faults on the heap, refaults of the code.)
+    // A namespace the caller started making ahead is taken first (fork copies no thread);
+    // else the monitor makes it on a thread of its own.
+    sys::UniqueFd netns;
+    if (ahead.started()) netns = take_netns(ctx, req, ahead);
+    return fork_monitor(ctx, netns.get(), [&req](const Context& mctx, int ready_fd, int ns) {
+        return monitor_run(mctx, req, ready_fd, ns);
+    });
 }
 
 sys::Result<void> start(const Context& ctx, const std::string& ref) {
     auto c = MD_TRY(load_ref(ctx, ref));
     if (c.state.status == "running" || c.state.status == "paused") return {};  // docker: no-op
-    return start_with_monitor(ctx, c, nullptr, false);
+    MD_TRY(fork_monitor(ctx, -1, [&c](const Context& mctx, int ready_fd, int ns) {
+        return monitor_main(mctx, c.id, ready_fd, ns, nullptr, nullptr);
+    }));
+    return {};
 }
 
 sys::Result<void> kill(const Context& ctx, const std::string& ref, int sig) {

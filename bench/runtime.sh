@@ -189,8 +189,8 @@ median_ms() { # SCENARIO NAME
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-verdict() { # RATIO LIMIT
-	awk -v r="$1" -v l="$2" 'BEGIN { if (r == "-") print "n/a"; else print (r <= l ? "MET" : "MISSED") }'
+verdict() { # A B LIMIT: is A/B <= LIMIT? Judged on the exact ratio, not the rounded one shown
+	awk -v a="$1" -v b="$2" -v l="$3" 'BEGIN { if (!(b > 0) || a == "") print "n/a"; else print (a / b <= l ? "MET" : "MISSED") }'
 }
 
 echo
@@ -204,7 +204,7 @@ for scenario in run create-start-delete version; do
 	rc="$(ratio "$o" "$c")"
 	rr="$(ratio "$o" "$r")"
 	case "$scenario" in
-	run | create-start-delete) target="ours <= 0.50x crun: $(verdict "$rc" 0.5)" ;;
+	run | create-start-delete) target="ours <= 0.50x crun: $(verdict "$o" "$c" 0.5)" ;;
 	*) target="(informational)" ;;
 	esac
 	fmt() { awk -v v="$1" 'BEGIN { if (v > 0) printf "%.2f ms", v; else print "-" }'; }
@@ -218,7 +218,7 @@ if [ -n "$gnu_time" ]; then
 	rr="$(ratio "${rss[ours]}" "${rss[runc]:-0}")"
 	printf '%-22s %10s %10s %10s %10s %10s   %s\n' "peak RSS (run)" "$(kib "${rss[ours]}")" \
 		"$(kib "${rss[crun]:-}")" "$(kib "${rss[runc]:-}")" "${rc}x" "${rr}x" \
-		"ours <= crun: $(verdict "$rc" 1.0)"
+		"ours <= crun: $(verdict "${rss[ours]}" "${rss[crun]:-0}" 1.0)"
 	echo "   (median of $rss_runs runs of GNU time %M: max RSS of the runtime or any process it reaped)"
 else
 	echo "peak RSS: skipped, GNU time (/usr/bin/time, Debian package 'time') is not installed"

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "engine/images/config.h"
@@ -77,8 +78,37 @@ sys::Result<std::optional<size_t>> find_image(const std::vector<StoredImage>& im
     return std::nullopt;
 }
 
+namespace {
+
+// The image that `ref` names, read alone: a name that is no id (prefix) can match nothing else
+// (find_image), and every `run` resolves one, so it need not read every image in the store.
+// Empty if no index entry has that name, or its blobs are gone (find_image then decides, as
+// for any other reference).
+sys::Result<std::optional<StoredImage>> read_named(const Layout& lay, std::string_view ref) {
+    if (ref.starts_with("sha256:") || is_hex(ref)) return std::nullopt;
+    auto name = normalize_name(ref);
+    if (!name) return std::nullopt;
+    auto entries = MD_TRY(lay.read_index());
+    auto it = std::find_if(entries.begin(), entries.end(), [&](const IndexEntry& e) { return e.name == *name; });
+    if (it == entries.end()) return std::nullopt;
+    auto si = lay.read_image(it->manifest);
+    if (!si) {
+        if (si.error().code() == sys::ErrorCode::not_found) return std::nullopt;
+        return sys::fail(std::move(si.error()));
+    }
+    for (const auto& e : entries)
+        if (e.manifest.digest == it->manifest.digest && !e.name.empty()) si->image.names.push_back(e.name);
+    return std::move(*si);
+}
+
+}  // namespace
+
 sys::Result<Image> Store::resolve(std::string_view ref) {
     Layout lay(ctx_);
+    if (auto named = MD_TRY(read_named(lay, ref))) {
+        MD_TRY(ensure_layers(lay, *named));
+        return std::move(named->image);
+    }
     auto images = MD_TRY(lay.read_all());
     auto idx = MD_TRY(find_image(images, ref));
     if (idx) {

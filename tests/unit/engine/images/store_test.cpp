@@ -140,6 +140,23 @@ TEST(Store, ResolveByNameIdPrefixAndDigest) {
     EXPECT_FALSE(store.resolve("Bad Name").has_value());
 }
 
+// A name reads its own image only: another image's unreadable config stops `images` and a
+// resolve by id prefix (both read every image), not a run of the named one.
+TEST(Store, ResolveByNameReadsOnlyThatImage) {
+    StoreRoot r;
+    Image a = import_image(r, {{"a", "a"}}, "app:1");
+    Image b = import_image(r, {{"b", "b"}}, "other:1");
+    ASSERT_TRUE(sys::write_file(r.dir / ("images/blobs/sha256/" + b.id), "not json", 0644));
+    Store store(r.ctx);
+    auto got = store.resolve("app:1");
+    ASSERT_TRUE(got.has_value()) << got.error().message();
+    EXPECT_EQ(got->id, a.id);
+    EXPECT_EQ(got->names, std::vector<std::string>{"app:1"});
+    EXPECT_FALSE(store.resolve(a.id.substr(0, 12)).has_value());
+    EXPECT_FALSE(store.list().has_value());
+    EXPECT_FALSE(store.resolve("other:1").has_value());
+}
+
 TEST(Store, AnAmbiguousIdPrefixIsAnError) {
     StoreRoot r;
     std::map<char, std::string> first_char;

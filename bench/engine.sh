@@ -587,7 +587,7 @@ median_ms() { # SCENARIO NAME: the median in ms, or 0 if NAME was not run
 		"$out_dir/$1.json"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3f", a / b; else print "-" }'; }  # 3 decimals: 0.503 is no 0.50
 
 verdict() { # A B OP LIMIT: is A/B OP LIMIT? Judged on the exact ratio, not the rounded one shown
 	awk -v a="$1" -v b="$2" -v op="$3" -v l="$4" 'BEGIN {

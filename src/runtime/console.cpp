@@ -72,20 +72,11 @@ sys::Result<sys::UniqueFd> connect_console_socket(const std::string& path) {
 
 sys::Result<sys::UniqueFd> receive_fd(int sock) {
     char data[256];
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {data, sizeof data};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    if (MD_RETRY(::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0) return sys::fail_errno("receive pty master");
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-        return sys::fail_invalid("no pty master received from the container");
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return sys::UniqueFd(fd);
+    std::vector<sys::UniqueFd> fds;
+    auto n = sys::recv_with_fds(sock, data, fds);
+    if (!n) return sys::fail(sys::Error::from_errno(n.error().err(), "receive pty master"));
+    if (fds.empty()) return sys::fail_invalid("no pty master received from the container");
+    return std::move(fds.front());
 }
 
 }  // namespace mydocker::runtime

@@ -92,26 +92,10 @@ sys::Result<void> sync_send_fds(int sock, SyncType type, const std::vector<int>&
 
 sys::Result<std::pair<SyncMessage, std::vector<sys::UniqueFd>>> sync_recv_fds(int sock) {
     char buf[sizeof(Header) + kMaxText];
-    struct iovec iov = {buf, sizeof buf};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(struct cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * sys::kMaxPassedFds)] = {};
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    ssize_t n = MD_RETRY(::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC));
-    if (n < 0) return sys::fail_errno("receive sync message");
     std::vector<sys::UniqueFd> fds;
-    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0)) continue;
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; ++i) {
-            int f;
-            std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
-            fds.emplace_back(f);
-        }
-    }
-    auto m = MD_TRY(parse_message(buf, n));
+    auto n = sys::recv_with_fds(sock, buf, fds);
+    if (!n) return sys::fail(sys::Error::from_errno(n.error().err(), "receive sync message"));
+    auto m = MD_TRY(parse_message(buf, static_cast<ssize_t>(*n)));
     return std::pair{std::move(m), std::move(fds)};
 }
 

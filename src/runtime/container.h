@@ -31,6 +31,10 @@ struct CreateOptions {
     // A new network namespace gets its loopback device up, by init itself (docker's
     // `--network none`; the OCI spec leaves lo down, and mydocker-runc does too).
     bool loopback_up = false;
+    // A detached mount of the rootfs (fsmount(2)) made by the caller, or -1: init attaches it
+    // on root.path in the container's own mount namespace, instead of binding root.path onto
+    // itself, so the caller's mount table never holds it (the engine's overlay).
+    int rootfs_mount = -1;
     // Called once init is cloned, in its cgroup and its state recorded, while it finishes its
     // mounts (the two run side by side): the caller's own bookkeeping for the container, off
     // the path to READY. An error fails the create, which then undoes everything.

@@ -344,6 +344,13 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     icfg.cgroup_root = ctx.cgroup_root;
     icfg.id = opts.id;
     icfg.bundle = opts.bundle;
+    // Above the fds the container keeps (preserve_fds), as the others init holds.
+    sys::UniqueFd rootfs_mount;
+    if (opts.rootfs_mount >= 0) {
+        rootfs_mount.reset(::fcntl(opts.rootfs_mount, F_DUPFD_CLOEXEC, min_fd));
+        if (!rootfs_mount.valid()) return sys::fail_errno("dup the rootfs mount");
+        icfg.rootfs_mount = rootfs_mount.get();
+    }
 
     // With a deferred cgroup, parent and init work at the same time: on different CPUs only
     // if the scheduler is told (this VM's packs a new child onto its parent's CPU, so the two
@@ -380,6 +387,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     }
     child_sock.reset();
     stdio_fds.clear();
+    rootfs_mount.reset();
     fifo_fd.reset();
     console.reset();
     ns_fds.clear();

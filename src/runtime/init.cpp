@@ -260,6 +260,7 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     ro.new_user_ns = cfg.new_user_ns || cfg.joined_user_ns;
     ro.before_cgroup = wait_cgroup;
     ro.idmap_fds = cfg.idmap_fds;
+    ro.rootfs_mount = cfg.rootfs_mount;
     bool tree_pending = cfg.cgroup_tree;
     ro.take_cgroup_tree = [&]() -> sys::Result<sys::UniqueFd> {
         if (!tree_pending) return sys::UniqueFd{};
@@ -326,6 +327,7 @@ void init_main(const InitConfig& cfg) {
         std::vector<int> keep = {cfg.sync_fd, cfg.fifo_fd, cfg.console_fd};
         for (auto& [t, fd] : cfg.join_ns) keep.push_back(fd);
         for (int fd : cfg.idmap_fds) keep.push_back(fd);
+        if (cfg.rootfs_mount >= 0) keep.push_back(cfg.rootfs_mount);
         close_fds_except(3 + static_cast<int>(cfg.preserve_fds), keep);
     }
     // If the runtime dies while we are being set up, die too; and keep the container from

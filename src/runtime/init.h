@@ -21,6 +21,7 @@ namespace mydocker::runtime {
 /// parent's memory carries it (no argv, no re-exec).
 struct InitConfig {
     const Spec* spec = nullptr;
+    int rootfs_mount = -1;  // CreateOptions::rootfs_mount
     int sync_fd = -1;
     int fifo_fd = -1;
     int console_fd = -1;  // console socket (connected), or -1

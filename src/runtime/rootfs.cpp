@@ -495,7 +495,14 @@ sys::Result<void> prepare_rootfs(const Spec& spec, const RootfsOptions& opts) {
         prop = MS_REC | MS_PRIVATE;
     MD_TRY(do_mount("", "/", "/", nullptr, prop, ""));
     const std::string& rootfs = spec.root.path;
-    MD_TRY(do_mount(rootfs, rootfs, rootfs, nullptr, MS_BIND | MS_REC, ""));
+    if (opts.rootfs_mount >= 0) {
+        // Attached here, after the propagation change: it is a mount point of its own, and
+        // exists in no other namespace.
+        if (::move_mount(opts.rootfs_mount, "", AT_FDCWD, rootfs.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            return sys::fail_errno("attach the rootfs on \"" + rootfs + "\"");
+    } else {
+        MD_TRY(do_mount(rootfs, rootfs, rootfs, nullptr, MS_BIND | MS_REC, ""));
+    }
     auto root = MD_TRY(sys::open_file(rootfs, O_PATH | O_DIRECTORY));
     auto mount_one = [&](size_t i) -> sys::Result<void> {
         const int idmap_fd = i < opts.idmap_fds.size() ? opts.idmap_fds[i] : -1;

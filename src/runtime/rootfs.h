@@ -34,6 +34,8 @@ struct RootfsOptions {
     std::function<sys::Result<sys::UniqueFd>()> take_cgroup_tree;
     // Per spec mount: the id-mapped tree the parent built (open_idmapped_tree), or -1.
     std::vector<int> idmap_fds;
+    // A detached mount to attach on root.path (CreateOptions::rootfs_mount), or -1.
+    int rootfs_mount = -1;
 };
 
 /// The v1 cgroup mount `m` (a tmpfs with a bind of the container's cgroup per hierarchy,

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "engine/containers/options.h"
@@ -129,12 +130,14 @@ sys::Result<std::pair<uint32_t, uint32_t>> resolve_user(const std::string& rootf
     return std::pair<uint32_t, uint32_t>{uid, gid};
 }
 
-sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const images::Image& image) {
-    Paths p = paths_of(ctx, c.id);
+namespace {
+
+// The overlay's lower dirs, top first: the init layer (made once), then the image's layers.
+// Makes the container's rootfs mount point and upper and work dirs too.
+sys::Result<std::vector<std::string>> overlay_lowers(const Context& ctx, const Paths& p, const images::Image& image) {
     MD_TRY(sys::mkdir_all(p.rootfs, 0755));
     MD_TRY(sys::mkdir_all(p.upper, 0755));
     MD_TRY(sys::mkdir_all(p.work, 0700));
-    if (is_mountpoint(p.rootfs)) return {};
     if (image.layer_dirs.empty()) return sys::fail_invalid("image " + image.id.substr(0, 12) + " has no layers");
     // The init layer, as docker's: the mount points of the engine's /etc files, so that the
     // runtime finds them and creates nothing in the upper dir (commit leaves them out). It is
@@ -148,11 +151,39 @@ sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const ima
         // rename(2) publishes it whole; a racing twin that lost just goes.
         if (::rename(tmp.c_str(), init.c_str()) < 0) (void)sys::remove_all(tmp);
     }
-    std::string lower = init;
-    for (auto it = image.layer_dirs.rbegin(); it != image.layer_dirs.rend(); ++it) {
-        lower += ':';
-        lower += *it;  // top layer first, as overlayfs wants
+    std::vector<std::string> lowers{init};
+    lowers.insert(lowers.end(), image.layer_dirs.rbegin(), image.layer_dirs.rend());  // top layer first
+    return lowers;
+}
+
+}  // namespace
+
+sys::Result<sys::UniqueFd> open_rootfs(const Context& ctx, const Container& c, const images::Image& image) {
+    Paths p = paths_of(ctx, c.id);
+    auto lowers = MD_TRY(overlay_lowers(ctx, p, image));
+    int fsfd = ::fsopen("overlay", FSOPEN_CLOEXEC);
+    if (fsfd < 0) return sys::UniqueFd();
+    sys::UniqueFd fs(fsfd);
+    // One layer per "lowerdir+" (Linux 6.8): fsconfig takes strings of up to 256 bytes.
+    bool ok = true;
+    for (const auto& l : lowers) ok = ok && ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", l.c_str(), 0) == 0;
+    ok = ok && ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "upperdir", p.upper.c_str(), 0) == 0 &&
+         ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "workdir", p.work.c_str(), 0) == 0 &&
+         ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0;
+    int m = ok ? ::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0) : -1;
+    if (m < 0) {
+        ctx.log.debug(std::string("detached overlay: ") + std::strerror(errno) + ": mounted in place instead");
+        return sys::UniqueFd();
     }
+    return sys::UniqueFd(m);
+}
+
+sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const images::Image& image) {
+    Paths p = paths_of(ctx, c.id);
+    if (is_mountpoint(p.rootfs)) return {};
+    auto lowers = MD_TRY(overlay_lowers(ctx, p, image));
+    std::string lower;
+    for (const auto& l : lowers) lower += (lower.empty() ? "" : ":") + l;
     std::string data = "lowerdir=" + lower + ",upperdir=" + p.upper + ",workdir=" + p.work;
     if (data.size() >= 4096) return sys::fail_invalid("image has too many layers for one overlay mount");
     if (::mount("overlay", p.rootfs.c_str(), "overlay", 0, data.c_str()) < 0)
@@ -218,7 +249,8 @@ sys::Result<NetworkJoin> prepare_network(const Context& ctx, const Container& c)
     return j;
 }
 
-sys::Result<Json> build_config(const Context& ctx, const Container& c, const NetworkJoin& net) {
+sys::Result<Json> build_config(const Context& ctx, const Container& c, const NetworkJoin& net,
+                               const std::string& rootfs_now) {
     Paths p = paths_of(ctx, c.id);
     Json spec = runtime::default_spec_doc(false);
     Json& proc = spec["process"];
@@ -240,12 +272,12 @@ sys::Result<Json> build_config(const Context& ctx, const Container& c, const Net
     env.push_back("HOSTNAME=" + net.hostname);
     if (c.config.tty) env.push_back("TERM=xterm");
     proc["env"] = env;
-    auto [uid, gid] = MD_TRY(resolve_user(p.rootfs, c.config.user));
+    auto [uid, gid] = MD_TRY(resolve_user(rootfs_now, c.config.user));
     proc["user"] = {{"uid", uid}, {"gid", gid}};
     std::string cwd = c.config.working_dir.empty() ? "/" : c.config.working_dir;
     if (cwd != "/") {
         // docker creates a missing working dir; created inside the rootfs, never through a link out.
-        auto root = MD_TRY(sys::open_file(p.rootfs, O_PATH | O_DIRECTORY));
+        auto root = MD_TRY(sys::open_file(rootfs_now, O_PATH | O_DIRECTORY));
         MD_TRY_CTX(runtime::resolve_in_root(root.get(), cwd, true), "-w, --workdir \"" + cwd + "\"");
     }
     proc["cwd"] = cwd;

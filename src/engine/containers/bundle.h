@@ -23,6 +23,11 @@ Paths paths_of(const Context& ctx, const std::string& id);
 /// Mount the overlay (lower = the image's layers, upper/work = the container's own) on the
 /// container's rootfs dir, unless it is mounted already.
 sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const images::Image& image);
+/// The same overlay as a detached mount (fsmount(2)), for init to attach in the container's
+/// own mount namespace (runtime::CreateOptions::rootfs_mount): the host's mount table then
+/// does not grow with every running container. Invalid where the kernel cannot (before 6.8:
+/// no "lowerdir+"); the caller then mounts it in place.
+sys::Result<sys::UniqueFd> open_rootfs(const Context& ctx, const Container& c, const images::Image& image);
 /// Unmount the rootfs overlay if mounted (MNT_DETACH: a stray reader cannot keep it busy),
 /// then remove the bundle dir.
 sys::Result<void> unmount_rootfs(const Context& ctx, const std::string& id);
@@ -46,7 +51,9 @@ struct NetworkJoin {
 /// Write the name-service files (or find the container whose network is shared).
 sys::Result<NetworkJoin> prepare_network(const Context& ctx, const Container& c);
 
-/// The runtime spec of the record (rootfs mounted: the user and workdir are resolved in it).
-sys::Result<nlohmann::json> build_config(const Context& ctx, const Container& c, const NetworkJoin& net);
+/// The runtime spec of the record. The user and workdir are resolved in the rootfs, read at
+/// `rootfs_now`: its mount point, or (open_rootfs) the detached mount's /proc/self/fd path.
+sys::Result<nlohmann::json> build_config(const Context& ctx, const Container& c, const NetworkJoin& net,
+                                         const std::string& rootfs_now);
 
 }  // namespace mydocker::engine::containers

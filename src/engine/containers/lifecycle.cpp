@@ -153,8 +153,14 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
         // A leftover of a crashed monitor: the runtime state of a container that is not running.
         (void)runtime::remove(ctx.runtime(), c.id, true);
     }
-    MD_TRY(mount_rootfs(ctx, c, image));
+    // The overlay, as a detached mount that init attaches in the container's own mount
+    // namespace: the host's mount table does not grow with every running container (each
+    // init copies that table, and walks its copy again to detach the old root). On a kernel
+    // that cannot, mounted in place.
+    sys::UniqueFd rootfs_mount = MD_TRY(open_rootfs(ctx, c, image));
+    if (!rootfs_mount.valid()) MD_TRY(mount_rootfs(ctx, c, image));
     undo.push([&] { (void)unmount_rootfs(ctx, c.id); });
+    const std::string rootfs_now = rootfs_mount.valid() ? "/proc/self/fd/" + std::to_string(rootfs_mount.get()) : p.rootfs;
     MD_TRY(prepare_mounts(ctx, c));
     auto net = MD_TRY(prepare_network(ctx, c));
     const bool new_netns = own_netns(c.host.network_mode);
@@ -166,7 +172,7 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
         netns = taken.get();
     }
     if (new_netns && netns >= 0) net.netns_path = runtime::netns_fd_path(netns);
-    auto doc = MD_TRY(build_config(ctx, c, net));
+    auto doc = MD_TRY(build_config(ctx, c, net, rootfs_now));
     std::string config = doc.dump(2);
     MD_TRY(sys::write_file_atomic(p.config, config, 0600));
     auto spec = MD_TRY(runtime::parse_spec_doc(doc, p.bundle));
@@ -178,6 +184,7 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     // A new network namespace: lo up by init, unless made ahead with lo up (bridge networks
     // add eth0 next, in attach).
     co.loopback_up = new_netns && net.netns_path.empty();
+    co.rootfs_mount = rootfs_mount.get();
     for (int i = 0; i < 3; ++i) co.stdio[i] = lio.stdio[i];
     auto rctx = ctx.runtime();
     auto mark_running = [&c](pid_t pid, uint64_t pid_start) {

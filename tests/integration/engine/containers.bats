@@ -108,6 +108,24 @@ teardown() { engine_teardown; }
 	! mounts_under_root
 }
 
+@test "a running container's overlay is in its own mount namespace only; export of it" {
+	md run -d --name live -v "$BATS_TEST_TMPDIR/vol:/data" busybox sh -c 'echo live > /marker; rm /bin/ls; exec sleep 60'
+	wait_for md exec live test -s /marker
+	# Mounted for the container, not on the host: the host's mount table does not grow.
+	run md exec live sh -c 'grep " / overlay " /proc/mounts'
+	assert_success
+	! mounts_under_root
+	# export sees the container's changes (a whiteout too), none of what is mounted on it.
+	md export -o "$BATS_TEST_TMPDIR/live.tar" live
+	tar -tf "$BATS_TEST_TMPDIR/live.tar" >"$BATS_TEST_TMPDIR/list"
+	grep -Eq '^(\./)?marker$' "$BATS_TEST_TMPDIR/list"
+	! grep -Eq '^(\./)?bin/ls$' "$BATS_TEST_TMPDIR/list"
+	! grep -Eq '^(\./)?(proc|sys)/.' "$BATS_TEST_TMPDIR/list"
+	grep -Eq '^(\./)?bin/busybox$' "$BATS_TEST_TMPDIR/list"
+	md rm -f live
+	! mounts_under_root
+}
+
 @test "container prune removes stopped containers only; rmi refuses an image in use" {
 	md run --name done1 busybox true
 	md run -d --name alive busybox sleep 60

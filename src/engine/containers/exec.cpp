@@ -14,6 +14,7 @@
 #include "engine/containers/containers.h"
 #include "engine/images/store.h"
 #include "runtime/container.h"
+#include "runtime/rootfs.h"
 #include "sys/files.h"
 #include "sys/proc.h"
 #include "sys/unix_socket.h"
@@ -111,7 +112,7 @@ sys::Result<void> export_fs(const Context& ctx, const std::string& ref, int out_
     sys::UniqueFd view;
     if (running) {
         view = MD_TRY_CTX(clone_root_mount(c.state.pid), "export " + c.id.substr(0, 12));
-        dir = "/proc/self/fd/" + std::to_string(view.get());
+        dir = runtime::fd_path(view.get());
     } else {
         images::Store images(ctx);
         auto image = MD_TRY(images.resolve(c.image_id));

@@ -23,6 +23,7 @@
 #include "runtime/foreground.h"
 #include "runtime/lifecycle.h"
 #include "runtime/netns.h"
+#include "runtime/rootfs.h"
 #include "runtime/spec.h"
 #include "sys/cleanup.h"
 #include "sys/clock.h"
@@ -65,10 +66,10 @@ bool uses_networks(const Container& c) {
     return c.host.network_mode != "none" && own_netns(c.host.network_mode);
 }
 
-// The namespace `pending` made for `req`'s container. If it could not be made, init makes one,
+// The namespace `pending` made for a container on `network`. If it could not be made, init makes one,
 // as without this step (and fails the same way, with the runtime's error).
-sys::UniqueFd take_netns(const Context& ctx, const RunRequest& req, runtime::PendingNetns& pending) {
-    if (!own_netns(req.network)) return {};
+sys::UniqueFd take_netns(const Context& ctx, const std::string& network, runtime::PendingNetns& pending) {
+    if (!own_netns(network)) return {};
     auto ns = pending.take();
     if (ns) return std::move(*ns);
     ctx.log.debug("network namespace made ahead: " + ns.error().message() + ": left to init");
@@ -160,15 +161,14 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     sys::UniqueFd rootfs_mount = MD_TRY(open_rootfs(ctx, c, image));
     if (!rootfs_mount.valid()) MD_TRY(mount_rootfs(ctx, c, image));
     undo.push([&] { (void)unmount_rootfs(ctx, c.id); });
-    const std::string rootfs_now = rootfs_mount.valid() ? "/proc/self/fd/" + std::to_string(rootfs_mount.get()) : p.rootfs;
+    const std::string rootfs_now = rootfs_mount.valid() ? runtime::fd_path(rootfs_mount.get()) : p.rootfs;
     MD_TRY(prepare_mounts(ctx, c));
     auto net = MD_TRY(prepare_network(ctx, c));
     const bool new_netns = own_netns(c.host.network_mode);
     int netns = lio.netns;
     sys::UniqueFd taken;  // init joins it, connect_networks uses it
     if (lio.netns_later && lio.netns_later->started()) {
-        if (auto ns = lio.netns_later->take()) taken = std::move(*ns);
-        else ctx.log.debug("network namespace made ahead: " + ns.error().message() + ": left to init");
+        taken = take_netns(ctx, c.host.network_mode, *lio.netns_later);
         netns = taken.get();
     }
     if (new_netns && netns >= 0) net.netns_path = runtime::netns_fd_path(netns);
@@ -387,7 +387,7 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req, runti
     sigset_t old;
     runtime::block_forwarded_signals(&old);
     auto log = MD_TRY(logs::JsonFileWriter::open(c.log_path));
-    sys::UniqueFd netns = take_netns(ctx, req, pending);
+    sys::UniqueFd netns = take_netns(ctx, req.network, pending);
     LaunchIo lio;
     lio.netns = netns.get();
     lio.first_save = true;  // create_from did not save it
@@ -667,7 +667,7 @@ sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req,
     // A namespace the caller started making ahead is taken first (fork copies no thread);
     // else the monitor makes it on a thread of its own.
     sys::UniqueFd netns;
-    if (ahead.started()) netns = take_netns(ctx, req, ahead);
+    if (ahead.started()) netns = take_netns(ctx, req.network, ahead);
     return fork_monitor(ctx, netns.get(), [&req](const Context& mctx, int ready_fd, int ns) {
         return monitor_run(mctx, req, ready_fd, ns);
     });

@@ -381,8 +381,11 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     if (pid == 0) init_main(icfg);
     if (icfg.restore_affinity) {
         cpu_set_t others = icfg.affinity;
-        int cpu = ::sched_getcpu();
-        if (cpu >= 0) CPU_CLR(cpu, &others);
+        // getcpu, not sched_getcpu: that one reads the CPU the kernel writes into libc's rseq
+        // area, which is another process's when we run on its memory (the engine's monitor,
+        // see clone_monitor_and_exit): it said the other CPU, and init and we took turns.
+        unsigned cpu = 0;
+        if (::getcpu(&cpu, nullptr) == 0) CPU_CLR(cpu, &others);
         if (CPU_COUNT(&others) > 0) ::sched_setaffinity(static_cast<pid_t>(pid), sizeof others, &others);
     }
     child_sock.reset();

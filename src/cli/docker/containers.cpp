@@ -157,13 +157,10 @@ void register_containers(CLI::App& app, Globals& g) {
                 if (req.tty && !req.detach && !::isatty(0))
                     return sys::fail_invalid("the input device is not a TTY: drop -t, or run from a terminal");
                 if (req.detach) {
-                    auto id = ec::run_detached(ctx, req, std::move(g.netns_ahead));
-                    if (!id) {
-                        print_exec_error(id.error());
-                        return ec::run_exit_code(id.error());
-                    }
-                    println(*id);
-                    return 0;
+                    std::fflush(stdout);
+                    auto e = ec::run_detached_and_exit(ctx, req, STDOUT_FILENO, std::move(g.netns_ahead));
+                    print_exec_error(e);
+                    return ec::run_exit_code(e);
                 }
                 std::fflush(stdout);
                 auto code = ec::run_foreground(ctx, req, std::move(g.netns_ahead));

@@ -38,8 +38,12 @@ sys::Result<Container> create(const Context& ctx, const RunRequest& req);
 /// wait; returns the container's exit code. `ahead`: a network namespace the caller started
 /// making (runtime::PendingNetns), used if the container gets one of its own.
 sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req, runtime::PendingNetns ahead = {});
-/// `run -d`: create, then start under a monitor process; returns the id. `ahead`: as above.
-sys::Result<std::string> run_detached(const Context& ctx, const RunRequest& req, runtime::PendingNetns ahead = {});
+/// `run -d`: create, then start under a monitor process. Once the container runs, writes its
+/// id and a newline to `out_fd` and ends the process with status 0 (the monitor may run on
+/// this process's memory, see lifecycle.cpp); returns only on failure, with the error, nothing
+/// of the container left. `ahead`: as above.
+sys::Error run_detached_and_exit(const Context& ctx, const RunRequest& req, int out_fd,
+                                 runtime::PendingNetns ahead = {});
 /// `start` of a created or exited container, detached (under a monitor).
 sys::Result<void> start(const Context& ctx, const std::string& ref);
 /// `stop`: the stop signal (SIGTERM), then SIGKILL after `timeout` seconds.

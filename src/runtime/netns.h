@@ -14,11 +14,12 @@ namespace mydocker::runtime {
 /// IFF_UP on "lo" of the network namespace the calling thread is in: one ioctl, no netlink.
 sys::Result<void> loopback_up();
 
-/// A new network namespace with lo up, made on a thread started by start() while the caller
-/// goes on with other set-up. (unshare moves only the thread that calls it; that thread ends
-/// once it holds the namespace as an fd.) The kernel's set-up of a network namespace is the
-/// costliest step of a container's start (~0.4 ms here); made this way it is off init's path:
-/// init joins it (a namespace path in the spec: netns_fd_path()) instead of unsharing one.
+/// A new network namespace with lo up, made while the caller goes on with other set-up: on a
+/// thread started by start() (unshare moves only the thread that calls it; that thread ends
+/// once it holds the namespace as an fd), or by another process that sends it (receive()).
+/// The kernel's set-up of a network namespace is the costliest step of a container's start
+/// (~0.4 ms here); made this way it is off init's path: init joins it (a namespace path in
+/// the spec: netns_fd_path()) instead of unsharing one.
 class PendingNetns {
   public:
     PendingNetns() = default;
@@ -27,6 +28,8 @@ class PendingNetns {
     ~PendingNetns();
 
     static PendingNetns start();
+    /// One that another process makes for us and sends over `sock` (send_new_netns_raw()).
+    static PendingNetns receive(sys::UniqueFd sock);
     /// start() was called (and take() not yet).
     bool started() const { return slot_ != nullptr; }
     /// Waits for the thread: the namespace (an O_CLOEXEC fd of its nsfs file), or what failed.
@@ -39,7 +42,15 @@ class PendingNetns {
     };
     std::unique_ptr<Slot> slot_;
     std::thread thread_;
+    sys::UniqueFd sock_;  // receive(): what take() reads the namespace from
 };
+
+/// Makes a network namespace with lo up for the calling process (which it moves into it) and
+/// sends it as an fd over the unix socket `sock`, or, if a step fails, which one and its errno,
+/// for PendingNetns::receive() at the other end. Raw system calls only (sys/raw_syscall.h):
+/// for a process that shares its memory with the receiver and may not touch libc's state.
+/// Needs sys::kHaveRawSyscall.
+void send_new_netns_raw(int sock);
 
 /// The path by which init opens a namespace held as `fd` by the runtime's process.
 std::string netns_fd_path(int fd);

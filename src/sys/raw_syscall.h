@@ -12,24 +12,26 @@ namespace mydocker::sys {
 /// Raw system calls are available on this architecture.
 inline constexpr bool kHaveRawSyscall = true;
 
-/// System call `nr` with up to three arguments: the result, or -errno.
-inline long raw_syscall(long nr, long a = 0, long b = 0, long c = 0) {
+/// System call `nr` with up to four arguments: the result, or -errno.
+inline long raw_syscall(long nr, long a = 0, long b = 0, long c = 0, long d = 0) {
 #if defined(__x86_64__)
     long ret;
-    asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+    register long r10 asm("r10") = d;
+    asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
     return ret;
 #else
     register long x8 asm("x8") = nr;
     register long x0 asm("x0") = a;
     register long x1 asm("x1") = b;
     register long x2 asm("x2") = c;
-    asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory", "cc");
+    register long x3 asm("x3") = d;
+    asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory", "cc");
     return x0;
 #endif
 }
 #else
 inline constexpr bool kHaveRawSyscall = false;
-inline long raw_syscall(long, long = 0, long = 0, long = 0) {
+inline long raw_syscall(long, long = 0, long = 0, long = 0, long = 0) {
     return -38; /* ENOSYS */
 }
 #endif

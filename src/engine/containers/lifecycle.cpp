@@ -3,6 +3,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -333,7 +334,18 @@ namespace {
 sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, const images::Image& image, bool save);
 int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd, const images::Image* image, Container* known,
                  runtime::PendingNetns* netns_later = nullptr);
-int monitor_run(const Context& ctx, const RunRequest& req, int ready_fd, int netns_fd);
+
+// The fds a monitor starts with, -1 where there is none: the pipe it reports on (first "ok
+// ID\n" once the container runs, or report_error's line); a network namespace made ahead for
+// the container (runtime::PendingNetns); a socket the namespace will come over
+// (runtime::PendingNetns::receive).
+struct MonitorFds {
+    int ready = -1;
+    int netns = -1;
+    int netns_sock = -1;
+};
+
+int monitor_run(const Context& ctx, const RunRequest& req, const MonitorFds& fds);
 }  // namespace
 
 sys::Result<Container> create(const Context& ctx, const RunRequest& req) {
@@ -453,9 +465,8 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req, runti
     return code;
 }
 
-// What a forked monitor runs (its exit status): it reports on `ready_fd` first, "ok ID\n" once
-// the container runs, or report_error's line.
-using MonitorBody = std::function<int(const Context& mctx, int ready_fd, int netns_fd)>;
+// What a monitor runs (its exit status).
+using MonitorBody = std::function<int(const Context& mctx, const MonitorFds& fds)>;
 
 // "errno=N message" (N: 0 unless a system error, whose message then ends in N's text), then
 // the pipe is closed: the caller reads it up to EOF.
@@ -468,22 +479,28 @@ void report_error(int ready_fd, const sys::Error& e) {
 // The monitor's side of fork_monitor / clone_monitor_and_exit: its own session, no terminal,
 // detached from our stdio; runs `body` (which starts the container, then watches it in place)
 // and exits with its status.
-[[noreturn]] void monitor_child(const Context& ctx, int ready_w, int netns, const MonitorBody& body) {
+[[noreturn]] void monitor_child(const Context& ctx, const MonitorFds& given, const MonitorBody& body) {
     ::setsid();
     int devnull = ::open("/dev/null", O_RDWR);
     for (int i = 0; i < 3; ++i) ::dup2(devnull, i);
-    // The ready pipe becomes fd 3 and every other inherited fd goes: the monitor outlives
-    // us, and must not keep a caller's pipe (a shell's `$(...)`, bats' fd 3) open until the
-    // container exits. Our logger's fd goes too: the monitor gets its own, on /dev/null.
-    // A namespace made ahead becomes fd 4 (moved out of the way first: it may be fd 3).
-    int ns = netns >= 0 ? ::fcntl(netns, F_DUPFD_CLOEXEC, 10) : -1;
-    if (ready_w != 3) ::dup2(ready_w, 3);
-    ::fcntl(3, F_SETFD, FD_CLOEXEC);
-    if (ns >= 0) ::dup3(ns, 4, O_CLOEXEC);
-    ::close_range(ns >= 0 ? 5 : 4, ~0U, 0);
+    // The monitor's fds become 3, 4, ... in MonitorFds' order, and every other inherited fd
+    // goes: the monitor outlives us, and must not keep a caller's pipe (a shell's `$(...)`,
+    // bats' fd 3) open until the container exits. Our logger's fd goes too: the monitor gets
+    // its own, on /dev/null. (Each is moved out of the way first: it may be 3, 4 or 5.)
+    MonitorFds fds = given;
+    int* const slots[] = {&fds.ready, &fds.netns, &fds.netns_sock};
+    for (int* f : slots)
+        if (*f >= 0) *f = ::fcntl(*f, F_DUPFD_CLOEXEC, 10);
+    int next = 3;
+    for (int* f : slots) {
+        if (*f < 0) continue;
+        ::dup3(*f, next, O_CLOEXEC);
+        *f = next++;
+    }
+    ::close_range(static_cast<unsigned>(next), ~0U, 0);
     sys::Logger logger(sys::UniqueFd(::dup(2)), sys::LogFormat::text, sys::LogLevel::warn);
     Context mctx{logger, ctx.root, ctx.run_root, ctx.cgroup_root, ctx.exe, ctx.default_bip};
-    ::_exit(body(mctx, 3, ns >= 0 ? 4 : -1));
+    ::_exit(body(mctx, fds));
 }
 
 // The error a monitor reported ("errno=N message", see report_error), or that it said nothing.
@@ -511,7 +528,7 @@ sys::Result<std::string> fork_monitor(const Context& ctx, int netns, const Monit
     std::fflush(nullptr);  // the child must not inherit unwritten output
     pid_t pid = ::fork();
     if (pid < 0) return sys::fail_errno("fork monitor");
-    if (pid == 0) monitor_child(ctx, ready_w.get(), netns, body);
+    if (pid == 0) monitor_child(ctx, MonitorFds{ready_w.get(), netns, -1}, body);
     ready_w.reset();
     std::string msg;
     char buf[4096];
@@ -535,13 +552,12 @@ constexpr size_t kMonitorStack = size_t{8} << 20;
 struct CloneStart {
     const Context* ctx;
     const MonitorBody* body;
-    int ready_w;
-    int netns;
+    MonitorFds fds;
 };
 
 int clone_monitor_entry(void* arg) {
     auto* s = static_cast<const CloneStart*>(arg);
-    monitor_child(*s->ctx, s->ready_w, s->netns, *s->body);
+    monitor_child(*s->ctx, s->fds, *s->body);
 }
 
 // fork_monitor for a command that ends once the monitor reports: the monitor is started with
@@ -554,16 +570,24 @@ int clone_monitor_entry(void* arg) {
 // it ends. On "ok ID" it writes "ID\n" to `out_fd` and exits with status 0 from here; on a
 // failure it reaps the monitor first (the memory is then its own again) and returns the
 // error. (Libc still believes the monitor is us: see getcpu in runtime/create.cpp.)
-sys::Error clone_monitor_and_exit(const Context& ctx, int netns, const MonitorBody& body, int out_fd) {
+sys::Error clone_monitor_and_exit(const Context& ctx, int netns, bool make_netns, const MonitorBody& body, int out_fd) {
     int rp[2];
     if (::pipe2(rp, O_CLOEXEC) < 0) return sys::Error::from_errno(errno, "pipe");
     sys::UniqueFd ready_r(rp[0]), ready_w(rp[1]);
+    sys::UniqueFd ns_ours, ns_theirs;
+    if (make_netns) {
+        int sp[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+            return sys::Error::from_errno(errno, "socketpair");
+        ns_ours.reset(sp[0]);
+        ns_theirs.reset(sp[1]);
+    }
     void* stack = ::mmap(nullptr, kMonitorStack, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) return sys::Error::from_errno(errno, "map the monitor's stack");
     (void)::mprotect(stack, static_cast<size_t>(::sysconf(_SC_PAGESIZE)), PROT_NONE);
     std::fflush(nullptr);  // our output must not be written twice, nor after the monitor's
-    const CloneStart start{&ctx, &body, ready_w.get(), netns};
+    const CloneStart start{&ctx, &body, MonitorFds{ready_w.get(), netns, ns_theirs.get()}};
     int pid = ::clone(clone_monitor_entry, static_cast<char*>(stack) + kMonitorStack, CLONE_VM | SIGCHLD,
                       const_cast<CloneStart*>(&start));
     if (pid < 0) {
@@ -580,6 +604,14 @@ sys::Error clone_monitor_and_exit(const Context& ctx, int netns, const MonitorBo
     (void)sys::raw_syscall(SYS_set_robust_list, 0, sizeof(robust_list_head));
     (void)sys::raw_syscall(SYS_close, ready_w.release());
     const int rfd = ready_r.release();
+    // Idle until the monitor reports, we make the container's network namespace meanwhile
+    // (the kernel's longest step of a start) and hand it over: the monitor needs no thread.
+    if (ns_ours.valid()) {
+        (void)sys::raw_syscall(SYS_close, ns_theirs.release());
+        const int sock = ns_ours.release();
+        runtime::send_new_netns_raw(sock);
+        (void)sys::raw_syscall(SYS_close, sock);
+    }
     char buf[16384];
     size_t len = 0;
     for (;;) {
@@ -617,13 +649,15 @@ namespace {
 
 // `run -d` in the monitor: the image, the record, then the start. Everything of a run that
 // fails goes before the caller hears of it (it exits, and a test looks for leftovers).
-int monitor_run(const Context& ctx, const RunRequest& req, int ready_fd, int netns_fd) {
-    sys::UniqueFd netns(netns_fd);
-    // The container's namespace, made on a thread while we do the rest (runtime::PendingNetns),
-    // unless the caller had one made ahead. (The thread is ours: launch takes the namespace
-    // before it clones init.)
+int monitor_run(const Context& ctx, const RunRequest& req, const MonitorFds& fds) {
+    const int ready_fd = fds.ready;
+    sys::UniqueFd netns(fds.netns);
+    // The container's namespace, made while we do the rest (runtime::PendingNetns): by our
+    // caller, who sends it over netns_sock, or else on a thread of ours; unless the caller had
+    // one made ahead. (launch takes it before it clones init.)
     runtime::PendingNetns pending;
-    if (!netns.valid() && own_netns(req.network)) pending = runtime::PendingNetns::start();
+    if (fds.netns_sock >= 0) pending = runtime::PendingNetns::receive(sys::UniqueFd(fds.netns_sock));
+    else if (!netns.valid() && own_netns(req.network)) pending = runtime::PendingNetns::start();
     auto image = images::Store(ctx).resolve(req.image);
     if (!image) {
         report_error(ready_fd, image.error());
@@ -767,9 +801,7 @@ sys::Error run_detached_and_exit(const Context& ctx, const RunRequest& req, int 
     // it on a thread of its own.
     sys::UniqueFd netns;
     if (ahead.started()) netns = take_netns(ctx, req.network, ahead);
-    const MonitorBody body = [&req](const Context& mctx, int ready_fd, int ns) {
-        return monitor_run(mctx, req, ready_fd, ns);
-    };
+    const MonitorBody body = [&req](const Context& mctx, const MonitorFds& fds) { return monitor_run(mctx, req, fds); };
     if (!sys::kHaveRawSyscall) {
         auto id = fork_monitor(ctx, netns.get(), body);
         if (!id) return std::move(id.error());
@@ -777,14 +809,15 @@ sys::Error run_detached_and_exit(const Context& ctx, const RunRequest& req, int 
         std::fflush(nullptr);
         std::_Exit(0);
     }
-    return clone_monitor_and_exit(ctx, netns.get(), body, out_fd);
+    const bool make_netns = !netns.valid() && own_netns(req.network);
+    return clone_monitor_and_exit(ctx, netns.get(), make_netns, body, out_fd);
 }
 
 sys::Result<void> start(const Context& ctx, const std::string& ref) {
     auto c = MD_TRY(load_ref(ctx, ref));
     if (c.state.status == "running" || c.state.status == "paused") return {};  // docker: no-op
-    MD_TRY(fork_monitor(ctx, -1, [&c](const Context& mctx, int ready_fd, int ns) {
-        return monitor_main(mctx, c.id, ready_fd, ns, nullptr, nullptr);
+    MD_TRY(fork_monitor(ctx, -1, [&c](const Context& mctx, const MonitorFds& fds) {
+        return monitor_main(mctx, c.id, fds.ready, fds.netns, nullptr, nullptr);
     }));
     return {};
 }

@@ -327,7 +327,6 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
                 cgroup_mount = &m;
                 break;
             }
-    icfg.cgroup_tree = cgroup_mount != nullptr;
     icfg.parent_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
     icfg.seccomp = seccomp ? &*seccomp : nullptr;
     icfg.preserve_fds = preserve;
@@ -413,6 +412,19 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         if (icfg.defer_cgroup) {
             if (late_state_dir) MD_TRY(make_state_dir());
             MD_TRY(make_cgroup());
+            // The cgroup exists: CGROUP_TREE says so, with its v1 mount built detached if the
+            // spec has one. Init needs that for its last mounts, and the limits and the join
+            // only before READY: so the tree goes first, the limits after (sync.h).
+            sys::UniqueFd tree;
+            if (cgroup_mount) {
+                RootfsOptions ro;
+                ro.cgroup_path = cg_path;
+                ro.cgroup_root = ctx.cgroup_root;
+                if (auto t = build_cgroup_tree(*cgroup_mount, ro)) tree = std::move(*t);
+                else ctx.log.debug("cgroup mount left to init: " + t.error().message());
+            }
+            MD_TRY(sync_send_fd(parent_sock.get(), SyncType::cgroup_tree, tree.get()));
+            tree.reset();
             MD_TRY_CTX(mgr->set(res), "linux.resources");
             // The files init writes "0" into to join, opened here: init's path is the
             // longer one. (Any that will not open: init opens them all itself.)
@@ -438,14 +450,6 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         }
         if (!icfg.defer_cgroup)
             MD_TRY(sync_send(parent_sock.get(), icfg.early_continue ? SyncType::cgroup_ready : SyncType::continue_, pid));
-        if (cgroup_mount) {
-            RootfsOptions ro;
-            ro.cgroup_path = cg_path;
-            ro.cgroup_root = ctx.cgroup_root;
-            auto tree = build_cgroup_tree(*cgroup_mount, ro);
-            if (!tree) ctx.log.debug("cgroup mount left to init: " + tree.error().message());
-            MD_TRY(sync_send_fd(parent_sock.get(), SyncType::cgroup_tree, tree ? tree->get() : -1));
-        }
         // While init finishes its mounts: the record's start time.
         auto ps = sys::read_proc_stat(st.pid);
         if (ps) st.pid_start = ps->start_time;

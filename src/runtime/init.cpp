@@ -258,28 +258,59 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     ro.new_cgroup_ns = cfg.new_cgroup_ns;
     // (In any user namespace: mknod and a fresh sysfs are refused alike.)
     ro.new_user_ns = cfg.new_user_ns || cfg.joined_user_ns;
-    ro.before_cgroup = wait_cgroup;
+    // A deferred cgroup: CGROUP_TREE says it exists (the mounts that need it wait for that),
+    // with its v1 mount if the spec has one; CGROUP_READY, later, that its limits are set.
+    bool tree_pending = cfg.defer_cgroup;
+    sys::UniqueFd tree;
+    auto wait_cgroup_made = [&]() -> sys::Result<void> {
+        if (!tree_pending) return {};
+        tree_pending = false;
+        tree = MD_TRY(sync_wait_for_fd(cfg.sync_fd, SyncType::cgroup_tree));
+        return {};
+    };
+    ro.before_cgroup = cfg.defer_cgroup ? std::function<sys::Result<void>()>(wait_cgroup_made) : wait_cgroup;
     ro.idmap_fds = cfg.idmap_fds;
     ro.rootfs_mount = cfg.rootfs_mount;
-    bool tree_pending = cfg.cgroup_tree;
     ro.take_cgroup_tree = [&]() -> sys::Result<sys::UniqueFd> {
-        if (!tree_pending) return sys::UniqueFd{};
-        tree_pending = false;
-        return sync_wait_for_fd(cfg.sync_fd, SyncType::cgroup_tree);
+        MD_TRY(wait_cgroup_made());
+        return std::move(tree);
     };
+    // With a deferred cgroup, the cgroup mount may wait until after pivot_root and the masks
+    // (rootfs.h): the parent has that much longer to make the cgroup and build the mount.
+    // (Not with hooks: they run before pivot_root and might look for it.)
+    std::vector<size_t> after_pivot;
+    if (cfg.defer_cgroup && !cfg.no_pivot && !cfg.parent_hooks && spec.hooks.create_container.empty() &&
+        can_mount_after_pivot(spec))
+        ro.after_pivot = &after_pivot;
     MD_TRY(prepare_rootfs(spec, ro));
-    MD_TRY(wait_cgroup());
-    if (tree_pending) MD_TRY(ro.take_cgroup_tree());  // unused (no v1 cgroup mount after all)
+    if (after_pivot.empty()) {
+        MD_TRY(wait_cgroup_made());
+        tree.reset();  // unused (no v1 cgroup mount after all)
+    }
+    // The join waits until just before READY, with the parent setting the limits meanwhile,
+    // unless hooks come first: they see the container in its cgroup.
+    if (!cfg.defer_cgroup || cfg.parent_hooks || !spec.hooks.create_container.empty()) MD_TRY(wait_cgroup());
     if (cfg.parent_hooks) {
         MD_TRY(sync_send(cfg.sync_fd, SyncType::hooks));
         MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::hooks_done));
     }
     if (!spec.hooks.create_container.empty())
         MD_TRY(run_hooks(spec.hooks.create_container, "createContainer", hook_state(cfg, host_pid, Status::creating)));
-    MD_TRY(enter_rootfs(spec, cfg.no_pivot));
-    if (proc.terminal) MD_TRY(setup_console(cfg.console_fd, proc.console_size, true));
-    MD_TRY(apply_sysctl(spec));
-    MD_TRY(finalize_rootfs(spec));
+    if (after_pivot.empty()) {
+        MD_TRY(enter_rootfs(spec, cfg.no_pivot));
+        if (proc.terminal) MD_TRY(setup_console(cfg.console_fd, proc.console_size, true));
+        MD_TRY(apply_sysctl(spec));
+        MD_TRY(finalize_rootfs(spec));
+    } else {
+        auto old_root = MD_TRY(pivot_to_rootfs(spec));
+        if (proc.terminal) MD_TRY(setup_console(cfg.console_fd, proc.console_size, true));
+        MD_TRY(apply_sysctl(spec));
+        MD_TRY(finalize_paths(spec));
+        MD_TRY(mount_after_pivot(spec, after_pivot, ro, old_root.get()));
+        MD_TRY(detach_old_root(std::move(old_root)));
+        MD_TRY(finalize_root(spec));
+    }
+    MD_TRY(wait_cgroup());
     if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) < 0)
         return sys::fail_errno("sethostname \"" + spec.hostname + "\"");
     if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) < 0)

@@ -36,12 +36,12 @@ struct InitConfig {
     bool early_continue = false;
     bool self_join = false;           // init joins its cgroup itself (create.cpp explains)
     bool cloned_into_cgroup = false;  // clone3 put init in the cgroup2 part already
-    // The parent creates the cgroup after the clone (see sync.h): join it at CGROUP_READY.
+    // The parent creates the cgroup after the clone (see sync.h): CGROUP_TREE when it exists,
+    // CGROUP_READY once its limits are set; init joins it then.
     bool defer_cgroup = false;
     int unshare_flags = 0;         // CLONE_NEW* init makes itself, after CONTINUE
     bool loopback_up = false;      // set "lo" up in the new network namespace (CreateOptions)
     bool start_over_sync = false;  // wait for START on the sync socket, not on exec.fifo
-    bool cgroup_tree = false;      // the parent sends CGROUP_TREE after CGROUP_READY
     // The parent moved init off its CPU for the deferred-cgroup phase (create.cpp); init
     // takes back this, the parent's own affinity, when it joins the cgroup.
     bool restore_affinity = false;

@@ -36,6 +36,9 @@ struct RootfsOptions {
     std::vector<int> idmap_fds;
     // A detached mount to attach on root.path (CreateOptions::rootfs_mount), or -1.
     int rootfs_mount = -1;
+    // Set: the cgroup mount at /sys/fs/cgroup, rather than wait for before_cgroup, is left
+    // out and its index put here, for mount_after_pivot() (see can_mount_after_pivot()).
+    std::vector<size_t>* after_pivot = nullptr;
 };
 
 /// The v1 cgroup mount `m` (a tmpfs with a bind of the container's cgroup per hierarchy,
@@ -51,6 +54,28 @@ sys::Result<void> prepare_rootfs(const Spec& spec, const RootfsOptions& opts);
 sys::Result<void> enter_rootfs(const Spec& spec, bool no_pivot);
 /// After pivot_root: masked paths, read-only paths, read-only root, rootfs propagation.
 sys::Result<void> finalize_rootfs(const Spec& spec);
+
+/// enter_rootfs() and finalize_rootfs() in steps, for a cgroup mount that waits until after
+/// pivot_root (RootfsOptions::after_pivot): the parent, which makes the cgroup and builds its
+/// mount meanwhile, then has that much more time. Possible where the order cannot show: the
+/// spec mounts the cgroup hierarchies at /sys/fs/cgroup and proc at /proc, and no masked or
+/// read-only path is at, above or below /sys/fs/cgroup.
+bool can_mount_after_pivot(const Spec& spec);
+/// pivot_root into the rootfs; the old root stays, stacked on the new one: its fd.
+sys::Result<sys::UniqueFd> pivot_to_rootfs(const Spec& spec);
+/// Masked and read-only paths (finalize_rootfs' first part).
+sys::Result<void> finalize_paths(const Spec& spec);
+/// The mounts `indices` of `spec` (RootfsOptions::after_pivot) in the new root, the old one
+/// (`old_root`) still attached: a cgroup mount init builds itself binds the host's
+/// hierarchies through it.
+sys::Result<void> mount_after_pivot(const Spec& spec, const std::vector<size_t>& indices, const RootfsOptions& opts,
+                                    int old_root);
+/// Detach the old root pivot_to_rootfs() left (an expedited RCU grace period: the slowest
+/// step of all after pivot_root here).
+sys::Result<void> detach_old_root(sys::UniqueFd old_root);
+/// Read-only root and rootfs propagation (finalize_rootfs' second part), once the old root is
+/// gone.
+sys::Result<void> finalize_root(const Spec& spec);
 /// Check `fd` is on a real procfs (CVE-2019-16884 style: never write into a fake /proc).
 sys::Result<void> check_procfs(int fd, const std::string& what);
 

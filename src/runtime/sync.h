@@ -38,12 +38,13 @@
 //   (run: record state, send START {}) ──────▶ (no exec.fifo: wait for START instead)
 //
 //   Deferred cgroup (pure v1, no user or cgroup namespace): the cgroup does not exist at the
-//   clone. After CONTINUE the parent creates it and sets the limits while init unshares its
-//   namespaces and mounts; init waits for CGROUP_READY before the first mount that needs the
-//   cgroup (or after the mounts) and then joins it itself. If the spec mounts the cgroup
-//   hierarchies, the parent then builds that mount detached (tmpfs, one bind per hierarchy)
-//   and sends it as CGROUP_TREE {fd}; init attaches it at the cgroup mount (no fd: init
-//   builds it itself, as without a deferred cgroup).
+//   clone. After CONTINUE the parent creates it while init unshares its namespaces and
+//   mounts, and sends CGROUP_TREE {fd}: the cgroup exists, and here is the spec's cgroup mount
+//   built detached (tmpfs, one bind per hierarchy; no fd: none, or init builds it itself, as
+//   without a deferred cgroup). Init waits for it before the first mount that needs the
+//   cgroup (or after the mounts) and attaches the tree at the cgroup mount. Then the parent
+//   sets the limits and sends CGROUP_READY; init joins the cgroup itself only then: after
+//   pivot_root and the masks, just before READY (or before the hooks, if there are any).
 //
 //   At any point the child may instead send ERROR {errno, message} and _exit(1); every
 //   wait_for() turns ERROR into an Error and rejects any other unexpected type. The socket

@@ -168,3 +168,29 @@ make_parent_cgroup() {
 	assert_success
 	[ ! -d "$CGROUP_ROOT/pids$cg" ]
 }
+
+# The spec's cgroup mount, read from inside: the container's own cgroups at /sys/fs/cgroup,
+# read-only. ARGS: extra options of the cgroup mount.
+check_cgroup_mount_inside() {
+	update_config '.linux.resources.pids = {"limit": 23}
+		| (.mounts[] | select(.type == "cgroup") | .options) += $o' --argjson o "$(json_array "$@")"
+	set_args sh -c 'cat /sys/fs/cgroup/pids/pids.max; grep -c . /sys/fs/cgroup/memory/cgroup.procs
+		touch /sys/fs/cgroup/pids/x 2>&1; mkdir /sys/fs/cgroup/new 2>&1; true'
+	runtime run --bundle "$BUNDLE" "$CID"
+	assert_success
+	[ "${lines[0]}" = 23 ]
+	# Only the container's own processes (sh and grep) in its memory cgroup.
+	[ "${lines[1]}" -le 2 ]
+	assert_output_contains "Read-only file system"
+}
+
+@test "the cgroup mount shows the container's own cgroups, read-only" {
+	check_cgroup_mount_inside
+}
+
+@test "the cgroup mount with an option the detached build cannot take (sync) is the same" {
+	# mydocker-runc builds the v1 cgroup mount detached in the parent (fsmount, open_tree)
+	# and falls back to building it in init for flags that API cannot express: here after
+	# pivot_root, through the old root still attached.
+	check_cgroup_mount_inside sync
+}

@@ -68,10 +68,10 @@ teardown() { engine_teardown; }
 
 @test "a silent container has an empty log; logs -f waits for its first output" {
 	id="$(md run -d --name silent busybox sleep 60)"
-	# Its dir is made in a staging dir (by the id's first digit) and renamed into place: the
-	# staging dir stays, empty, and is no container.
-	[[ -d "$MYDOCKER_ROOT/containers/$id" && -d "$MYDOCKER_ROOT/containers/.new-${id:0:1}" ]]
-	[[ -z "$(ls -A "$MYDOCKER_ROOT/containers/.new-${id:0:1}")" ]]
+	# Its dir is made in a staging dir (by the id's first two digits) and renamed into place:
+	# the staging dir stays, empty, and is no container.
+	[[ -d "$MYDOCKER_ROOT/containers/$id" && -d "$MYDOCKER_ROOT/containers/.new-${id:0:2}" ]]
+	[[ -z "$(ls -A "$MYDOCKER_ROOT/containers/.new-${id:0:2}")" ]]
 	[[ "$(md ps -aq --no-trunc)" == "$id" ]]
 	run md logs silent
 	assert_success

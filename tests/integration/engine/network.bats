@@ -14,6 +14,8 @@ setup() {
 teardown() { engine_teardown; }
 
 link_gone() { ! ip link show "$1" >/dev/null 2>&1; }
+# PID is gone or a zombie: it has exited (what the engine's liveness check asks).
+proc_dead() { [[ ! -e "/proc/$1" ]] || grep -q '^State:[[:space:]]*[ZX]' "/proc/$1/status" 2>/dev/null; }
 
 ip_of() { "$MYDOCKER" inspect -f "{{.NetworkSettings.Networks.$2.IPAddress}}" "$1"; }
 
@@ -309,6 +311,9 @@ fetch() {
 	kill -9 "$cli"
 	kill -9 "$pid"
 	wait "$cli" 2>/dev/null || true
+	# SIGKILL is not death: the container's init exits only once its mount namespace is torn
+	# down (an RCU grace period, longer than a start now takes).
+	wait_for proc_dead "$pid"
 	# the engine never recorded the exit; the lease still names the dead container
 	grep -q victim "$MYDOCKER_ROOT"/run/networks/*/leases.json
 	md run -d --name heir --network one busybox sleep 600

@@ -39,6 +39,9 @@ struct CreateOptions {
     // mounts (the two run side by side): the caller's own bookkeeping for the container, off
     // the path to READY. An error fails the create, which then undoes everything.
     std::function<sys::Result<void>(const ContainerState&)> while_init_prepares;
+    // The config's text for the state, made only once init is cloned (the caller has it as a
+    // document, and writes it out there too), when the text given to create is empty.
+    std::function<sys::Result<std::string>()> config_text_later;
 };
 
 /// Create a container from a bundle: validate, cgroup, clone init, set up, wait for start.

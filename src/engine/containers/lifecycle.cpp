@@ -178,10 +178,15 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     }
     if (new_netns && netns >= 0) net.netns_path = runtime::netns_fd_path(netns);
     auto doc = MD_TRY(build_config(ctx, c, net, rootfs_now));
-    std::string config = doc.dump(2);
-    MD_TRY(sys::write_file_atomic(p.config, config, 0600));
     auto spec = MD_TRY(runtime::parse_spec_doc(doc, p.bundle));
     runtime::CreateOptions co;
+    // The bundle's config.json, and the state's copy, once init is cloned: its text is of no
+    // use before (the runtime has the spec), and the parent has time to spare then.
+    co.config_text_later = [&doc, &p]() -> sys::Result<std::string> {
+        std::string text = doc.dump(2);
+        MD_TRY(sys::write_file_atomic(p.config, text, 0600));
+        return text;
+    };
     co.id = c.id;
     co.bundle = p.bundle;
     int master = -1;
@@ -220,7 +225,7 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     // The runtime's in-memory path, as its `run`: init waits for START on its sync socket (no
     // exec.fifo), and start needs nothing read back from the state dir. Nobody but us may
     // start it: the record stays locked until it runs.
-    auto created = MD_TRY(runtime::create_container(rctx, co, std::move(spec), config, true));
+    auto created = MD_TRY(runtime::create_container(rctx, co, std::move(spec), std::string(), true));
     sys::UniqueFd master_fd(master);
     undo.push([&] {
         // Init is our child and PID 1 of its pid namespace: the namespace goes with it.

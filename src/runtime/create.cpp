@@ -486,8 +486,9 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     // steps remove the state dir with the rest.)
     st.poststart_hooks = !spec.hooks.poststart.empty();
     st.poststop_hooks = !spec.hooks.poststop.empty();
-    if (config_text.empty() && opts.config_text_later) MD_TRY(save_state(ctx, st, MD_TRY(opts.config_text_later())));
-    else MD_TRY(save_state(ctx, st, config_text));
+    std::string later_text;
+    if (config_text.empty() && opts.config_text_later) later_text = MD_TRY(opts.config_text_later());
+    MD_TRY(save_state(ctx, st, later_text.empty() ? config_text : later_text));
     if (opts.while_init_prepares) MD_TRY(opts.while_init_prepares(st));
     for (;;) {
         auto r = sync_recv_fds(parent_sock.get());

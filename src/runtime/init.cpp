@@ -275,12 +275,12 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
         MD_TRY(wait_cgroup_made());
         return std::move(tree);
     };
+    // Hooks before pivot_root see the container as the spec has it: in its cgroup, mounted.
+    const bool hooks_before_pivot = cfg.parent_hooks || !spec.hooks.create_container.empty();
     // With a deferred cgroup, the cgroup mount may wait until after pivot_root and the masks
     // (rootfs.h): the parent has that much longer to make the cgroup and build the mount.
-    // (Not with hooks: they run before pivot_root and might look for it.)
     std::vector<size_t> after_pivot;
-    if (cfg.defer_cgroup && !cfg.no_pivot && !cfg.parent_hooks && spec.hooks.create_container.empty() &&
-        can_mount_after_pivot(spec))
+    if (cfg.defer_cgroup && !cfg.no_pivot && !hooks_before_pivot && can_mount_after_pivot(spec))
         ro.after_pivot = &after_pivot;
     MD_TRY(prepare_rootfs(spec, ro));
     if (after_pivot.empty()) {
@@ -288,8 +288,8 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
         tree.reset();  // unused (no v1 cgroup mount after all)
     }
     // The join waits until just before READY, with the parent setting the limits meanwhile,
-    // unless hooks come first: they see the container in its cgroup.
-    if (!cfg.defer_cgroup || cfg.parent_hooks || !spec.hooks.create_container.empty()) MD_TRY(wait_cgroup());
+    // unless hooks come first.
+    if (!cfg.defer_cgroup || hooks_before_pivot) MD_TRY(wait_cgroup());
     if (cfg.parent_hooks) {
         MD_TRY(sync_send(cfg.sync_fd, SyncType::hooks));
         MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::hooks_done));

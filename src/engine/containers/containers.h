@@ -40,7 +40,7 @@ sys::Result<Container> create(const Context& ctx, const RunRequest& req);
 sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req, runtime::PendingNetns ahead = {});
 /// `run -d`: create, then start under a monitor process. Once the container runs, writes its
 /// id and a newline to `out_fd` and ends the process with status 0 (the monitor may run on
-/// this process's memory, see lifecycle.cpp); returns only on failure, with the error, nothing
+/// this process's memory, see monitor_process.h); returns only on failure, with the error, nothing
 /// of the container left. `ahead`: as above.
 sys::Error run_detached_and_exit(const Context& ctx, const RunRequest& req, int out_fd,
                                  runtime::PendingNetns ahead = {});

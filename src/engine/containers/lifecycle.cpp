@@ -608,8 +608,8 @@ sys::Error run_detached_and_exit(const Context& ctx, const RunRequest& req, int 
     // overlay, the start. (Forked later, from a process that had done that work, it paid
     // again for the pages the work touched: copy-on-write faults on the heap, refaults of the
     // code.) It runs on our memory (clone_monitor_and_exit), so nothing of ours may run beside
-    // it: a namespace the caller started making ahead is taken first; else the monitor makes
-    // it on a thread of its own.
+    // it: a namespace the caller started making ahead is taken first; else we make it while
+    // the monitor works (or, forked, the monitor on a thread of its own).
     sys::UniqueFd netns;
     if (ahead.started()) netns = take_netns(ctx, req.network, ahead);
     const MonitorBody body = [&req](const Context& mctx, const MonitorFds& fds) { return monitor_run(mctx, req, fds); };

@@ -294,6 +294,12 @@ std::string Store::container_dir(const std::string& id) const { return sys::path
 
 namespace {
 
+// Staging dir ".new-XY" of the containers dir `dir`, XY the first two hex digits of an id
+// (Store::make_by_rename).
+std::string staging_dir(const std::string& dir, std::string_view xy) {
+    return sys::path_join(dir, ".new-" + std::string(xy));
+}
+
 // The store's containers dir, made on first use. Marked as a "top of directory hierarchy"
 // (FS_TOPDIR_FL, `chattr +T`) where the filesystem knows the flag (ext2/3/4): the allocator
 // then spreads the dirs made in it (and so their files' inodes) over the disk's block groups
@@ -315,8 +321,8 @@ sys::Result<void> make_containers_dir(const std::string& dir) {
     }
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 256; ++i) {
-        const char name[] = {'.', 'n', 'e', 'w', '-', hex[i >> 4], hex[i & 15], '\0'};
-        (void)::mkdir(sys::path_join(dir, name).c_str(), 0700);  // (else made at its first use)
+        const char xy[] = {hex[i >> 4], hex[i & 15]};
+        (void)::mkdir(staging_dir(dir, {xy, 2}).c_str(), 0700);  // (else made at its first use)
     }
     return {};
 }
@@ -340,7 +346,7 @@ sys::Result<void> make_containers_dir(const std::string& dir) {
 sys::Result<void> Store::make_by_rename(const std::string& id, const std::string& entry,
                                         const std::function<int(const char*)>& make, const std::string& to) {
     if (id.empty()) return sys::fail_invalid("container id cannot be empty");
-    std::string staging = sys::path_join(dir_, ".new-" + id.substr(0, 2));
+    std::string staging = staging_dir(dir_, std::string_view(id).substr(0, 2));
     std::string made = sys::path_join(staging, entry);
     if (make(made.c_str()) < 0) {
         if (errno == ENOENT) MD_TRY(sys::mkdir_all(staging, 0700));                 // the first use

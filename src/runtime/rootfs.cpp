@@ -259,6 +259,17 @@ bool mount_attrs(unsigned long flags, uint64_t& attrs) {
     return true;
 }
 
+/// A destination that resolves onto procfs through a link of the image is inside /proc as
+/// well: the spec's check (proc_destination_allowed) saw only its name.
+sys::Result<void> refuse_proc_target(int target_fd, const Mount& m) {
+    if (m.destination == "/proc" || proc_destination_allowed(m.destination)) return {};
+    struct statfs sf;
+    if (::fstatfs(target_fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+        return sys::fail(
+            sys::Error::from_errno(EPERM, "mount destination \"" + m.destination + "\" resolves inside /proc"));
+    return {};
+}
+
 sys::Result<void> mount_entry(int root_fd, const Mount& m, const RootfsOptions& opts, int idmap_fd) {
     if (m.type == "cgroup" || m.type == "cgroup2") return mount_cgroup(root_fd, m, opts);
     if (m.bind) {
@@ -266,6 +277,7 @@ sys::Result<void> mount_entry(int root_fd, const Mount& m, const RootfsOptions& 
         if (idmap_fd >= 0 ? ::fstat(idmap_fd, &st) < 0 : ::stat(m.source.c_str(), &st) < 0)
             return sys::fail_errno("bind mount source \"" + m.source + "\"");
         auto target = MD_TRY(resolve_in_root(root_fd, m.destination, true, !S_ISDIR(st.st_mode)));
+        MD_TRY(refuse_proc_target(target.get(), m));
         std::string tp = fd_path(target.get());
         if (idmap_fd >= 0) {
             // The parent's detached, id-mapped copy of the source, attached where the
@@ -288,6 +300,7 @@ sys::Result<void> mount_entry(int root_fd, const Mount& m, const RootfsOptions& 
         return {};
     }
     auto target = MD_TRY(resolve_in_root(root_fd, m.destination, true));
+    MD_TRY(refuse_proc_target(target.get(), m));
     std::string tp = fd_path(target.get());
     const char* type = m.type.empty() ? nullptr : m.type.c_str();
     auto r = do_mount(m.source, tp, m.destination, type, m.flags & ~kPropagation, m.data);

@@ -201,6 +201,11 @@ std::string resources_to_json(const cgroups::Resources& r);
 /// Parse a linux.resources JSON object (`update -r FILE`); errors name the JSON path.
 sys::Result<cgroups::Resources> parse_resources(const std::string& json_text);
 
+/// Whether a mount may have `destination` (clean, absolute) inside /proc: only /proc itself and
+/// the files lxcfs emulates, as runc allows; anything else could redirect the runtime's own
+/// writes to procfs (CVE-2019-16884 class).
+bool proc_destination_allowed(std::string_view destination);
+
 /// Name of a namespace type as config.json spells it ("network", "mount"...).
 const char* namespace_type_name(NamespaceType t);
 /// CLONE_NEW* flag of a namespace type.

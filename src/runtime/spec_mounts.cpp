@@ -1,6 +1,8 @@
 // mounts[]: split each mount's options into mount(2) flags, propagation and the data string,
 // so the init stage only has to issue syscalls.
+#include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 
 #include <string_view>
 
@@ -145,6 +147,23 @@ sys::Result<void> derive_flags(Mount& m, std::string_view options_path) {
     return {};
 }
 
+/// /proc itself takes procfs only (a mount of type proc, or a bind of a procfs); inside it,
+/// proc_destination_allowed decides.
+sys::Result<void> check_proc_destination(const Mount& m, std::string_view path) {
+    if (m.destination == "/proc") {
+        struct statfs sf;
+        bool is_proc = m.type == "proc" ||
+                       (m.bind && ::statfs(m.source.c_str(), &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC);
+        if (!is_proc) return sys::fail(invalid_at(key_path(path, "destination"), "\"/proc\" takes only a procfs mount"));
+        return {};
+    }
+    if (m.destination.starts_with("/proc/") && !proc_destination_allowed(m.destination))
+        return sys::fail(invalid_at(key_path(path, "destination"), "\"" + m.destination +
+                                                                       "\" is inside /proc, where only the files "
+                                                                       "lxcfs emulates may be mounted"));
+    return {};
+}
+
 sys::Result<Mount> parse_mount(const Json& j, std::string_view path, const std::string& bundle) {
     MD_TRY(expect_object(j, path));
     Mount m;
@@ -184,6 +203,7 @@ sys::Result<Mount> parse_mount(const Json& j, std::string_view path, const std::
             m.source = clean_path(sys::path_join(bundle, m.source));
         }
     }
+    MD_TRY(check_proc_destination(m, path));
     return m;
 }
 
@@ -210,3 +230,16 @@ sys::Result<std::vector<Mount>> parse_mounts_at(const Json& j, std::string_view 
 }
 
 }  // namespace mydocker::runtime::spec_detail
+
+namespace mydocker::runtime {
+
+bool proc_destination_allowed(std::string_view destination) {
+    static constexpr std::string_view kAllowed[] = {
+        "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",    "/proc/swaps",
+        "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
+    for (auto a : kAllowed)
+        if (destination == a) return true;
+    return false;
+}
+
+}  // namespace mydocker::runtime

@@ -226,3 +226,38 @@ host_mount_seen_inside() {
 	grep -qx "slave late-file" "$CTR_STDIO"
 	grep -qx "private " "$CTR_STDIO"
 }
+
+@test "mounts inside /proc are refused, except the files lxcfs emulates" {
+	echo hostile >"$HOST_DIR/core_pattern"
+	add_bind "$HOST_DIR/core_pattern" /proc/sys/kernel/core_pattern
+	runtime run --bundle "$BUNDLE" "$CID"
+	assert_failure
+	assert_output_contains "/proc/sys/kernel/core_pattern"
+	no_state_left "$CID"
+	# /proc itself takes only procfs.
+	make_test_bundle "$BATS_TEST_TMPDIR/b2" "$CGROUP_PATH-2"
+	CONFIG="$BATS_TEST_TMPDIR/b2/config.json" update_config \
+		'.mounts |= map(if .destination == "/proc" then {destination: "/proc", type: "tmpfs", source: "tmpfs"} else . end)'
+	runtime run --bundle "$BATS_TEST_TMPDIR/b2" "$CID-2"
+	assert_failure
+	assert_output_contains "/proc"
+	# An lxcfs-style file is allowed.
+	make_test_bundle "$BATS_TEST_TMPDIR/b3" "$CGROUP_PATH-3"
+	echo "fake uptime" >"$HOST_DIR/uptime"
+	CONFIG="$BATS_TEST_TMPDIR/b3/config.json" update_config \
+		'.mounts += [{destination: "/proc/uptime", type: "bind", source: $s, options: ["bind", "ro"]}]
+		| .process.args = ["cat", "/proc/uptime"]' --arg s "$HOST_DIR/uptime"
+	runtime run --bundle "$BATS_TEST_TMPDIR/b3" "$CID-3"
+	assert_success
+	assert_output_contains "fake uptime"
+}
+
+@test "a mount whose destination reaches /proc through a link of the image is refused" {
+	ln -s /proc/sys/kernel "$BUNDLE/rootfs/kernel-link"
+	echo hostile >"$HOST_DIR/core_pattern"
+	add_bind "$HOST_DIR/core_pattern" /kernel-link/core_pattern
+	runtime run --bundle "$BUNDLE" "$CID"
+	assert_failure
+	assert_output_contains "inside /proc"
+	no_state_left "$CID"
+}

@@ -25,7 +25,8 @@ sys::Result<void> send_fd(int sock, int fd, const std::string& name) {
 
 }  // namespace
 
-sys::Result<void> setup_console(int console_sock, const std::optional<ConsoleSize>& size, bool console) {
+sys::Result<void> setup_console(int console_sock, const std::optional<ConsoleSize>& size, bool console,
+                                bool controlling) {
     auto master = MD_TRY(sys::open_file("/dev/ptmx", O_RDWR | O_NOCTTY));
     int unlock = 0;
     if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) return sys::fail_errno("unlock pty");
@@ -51,7 +52,7 @@ sys::Result<void> setup_console(int console_sock, const std::optional<ConsoleSiz
                     nullptr) < 0)
             return sys::fail_errno("bind pty onto \"/dev/console\"");
     }
-    if (::ioctl(slave.get(), TIOCSCTTY, 0) < 0) return sys::fail_errno("set controlling terminal");
+    if (controlling && ::ioctl(slave.get(), TIOCSCTTY, 0) < 0) return sys::fail_errno("set controlling terminal");
     for (int i = 0; i < 3; ++i)
         if (::dup2(slave.get(), i) < 0) return sys::fail_errno("dup pty onto stdio");
     return {};

@@ -21,7 +21,7 @@ struct CreateOptions {
     std::string pid_file;
     std::string console_socket;
     bool no_pivot = false;
-    bool no_new_keyring = false;  // accepted for runc compatibility: we make no session keyring
+    bool no_new_keyring = false;  // keep the caller's session keyring instead of a new one
     unsigned preserve_fds = 0;
     // The process's stdin, stdout, stderr (the engine's pipes); -1 = the caller's own 0/1/2.
     int stdio[3] = {-1, -1, -1};

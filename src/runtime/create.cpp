@@ -23,6 +23,7 @@
 #include "runtime/lifecycle.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
+#include "runtime/stub.h"
 #include "runtime/sync.h"
 #include "sys/cleanup.h"
 #include "sys/clock.h"
@@ -285,8 +286,11 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) return sys::fail_errno("socketpair");
     sys::UniqueFd parent_sock(sp[0]), child_sock(sp[1]);
     MD_TRY(sys::move_fd_above(child_sock, min_fd));
+    auto stub = MD_TRY(sealed_stub());
+    MD_TRY(sys::move_fd_above(stub, min_fd));
 
     icfg.spec = &spec;
+    icfg.stub_fd = stub.get();
     icfg.sync_fd = child_sock.get();
     icfg.fifo_fd = fifo_fd.valid() ? fifo_fd.get() : -1;
     icfg.console_fd = console.get();
@@ -294,6 +298,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     icfg.joined_user_ns = user_ns && !user_ns->path.empty();
     icfg.new_cgroup_ns = new_cgroup_ns;
     icfg.no_pivot = opts.no_pivot;
+    icfg.no_new_keyring = opts.no_new_keyring;
     icfg.early_continue = !new_cgroup_ns;
     icfg.self_join = self_join;
     icfg.cgroup = mgr.get();

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -14,6 +15,7 @@
 #include "runtime/container.h"
 #include "runtime/foreground.h"
 #include "runtime/init.h"
+#include "runtime/stub.h"
 #include "runtime/sync.h"
 #include "sys/files.h"
 #include "sys/proc.h"
@@ -22,9 +24,11 @@ namespace mydocker::runtime {
 
 namespace {
 
-constexpr NamespaceType kJoinOrder[] = {NamespaceType::user, NamespaceType::ipc,    NamespaceType::uts,
+// pid: setns only moves the children, so the child stays invisible to the container; the
+// stub it execs forks the process, born inside (stub.h, CVE-2019-5736).
+constexpr NamespaceType kJoinOrder[] = {NamespaceType::user,    NamespaceType::ipc,    NamespaceType::uts,
                                         NamespaceType::network, NamespaceType::cgroup, NamespaceType::time,
-                                        NamespaceType::mount};
+                                        NamespaceType::pid,     NamespaceType::mount};
 
 /// The container's namespaces that differ from ours (setns into one's own user ns fails).
 sys::Result<std::vector<std::pair<NamespaceType, sys::UniqueFd>>> open_namespaces(pid_t pid) {
@@ -142,24 +146,21 @@ sys::Result<int> exec(const Context& ctx, const ExecOptions& o) {
         if (t == NamespaceType::user) cfg.container_user_ns = true;
         cfg.join_ns.emplace_back(t, fd.get());
     }
-    // The pid namespace is joined by us, for the child we are about to create.
-    std::string pid_ns = "/proc/" + std::to_string(st.pid) + "/ns/pid";
-    {
-        struct stat a, b;
-        if (::stat(pid_ns.c_str(), &a) == 0 && ::stat("/proc/self/ns/pid", &b) == 0 && a.st_ino != b.st_ino) {
-            auto fd = MD_TRY(sys::open_file(pid_ns, O_RDONLY));
-            if (::setns(fd.get(), CLONE_NEWPID) < 0) return sys::fail_errno("join pid namespace of \"" + o.id + "\"");
-        }
-    }
+    auto stub = MD_TRY(sealed_stub());
+    MD_TRY(sys::move_fd_above(stub, min_fd));
+    cfg.stub_fd = stub.get();
     if (!o.detach) {
         sigset_t old;
         block_forwarded_signals(&old);
     }
+    // The stub's child is reparented to us when the stub exits.
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return sys::fail_errno("prctl PR_SET_CHILD_SUBREAPER");
     long pid = ::syscall(SYS_clone, static_cast<unsigned long>(SIGCHLD), nullptr, nullptr, nullptr, 0);
     if (pid < 0) return sys::fail_errno("clone");
     if (pid == 0) exec_main(cfg);
     child_sock.reset();
     console.reset();
+    stub.reset();
     auto kill_child = [&] {
         ::kill(static_cast<pid_t>(pid), SIGKILL);
         (void)sys::wait_pid(static_cast<pid_t>(pid));
@@ -172,13 +173,20 @@ sys::Result<int> exec(const Context& ctx, const ExecOptions& o) {
         kill_child();
         return sys::fail(std::move(r.error()));
     }
-    // EOF means the child's execve closed its CLOEXEC end: the process runs. Before that, a
-    // filter with SCMP_ACT_NOTIFY sends its listener for the agent (sync.h).
+    // EOF means the stub is gone and its child's execve closed the last CLOEXEC end: the
+    // process runs. Before that, a filter with SCMP_ACT_NOTIFY sends its listener for the
+    // agent, and the stub the pid of the process (sync.h).
+    pid_t process = 0;
+    std::optional<sys::Error> failed;
     for (;;) {
         auto r = sync_recv_fds(parent_sock.get());
         if (!r) break;
         const SyncMessage& m = r->first;
-        if (m.type == SyncType::seccomp_fd && !r->second.empty() && spec.linux && spec.linux->seccomp) {
+        if (m.type == SyncType::exec_pid && m.value > 0 && process == 0) {
+            process = static_cast<pid_t>(m.value);
+            continue;
+        }
+        if (m.type == SyncType::seccomp_fd && !r->second.empty() && spec.linux && spec.linux->seccomp && !failed) {
             std::string ps = container_process_state_json(static_cast<pid_t>(pid), spec.linux->seccomp->listener_metadata,
                                                           oci_state_json(st, s, false));
             auto sent = send_seccomp_listener(spec.linux->seccomp->listener_path, ps, r->second.front().get());
@@ -187,10 +195,23 @@ sys::Result<int> exec(const Context& ctx, const ExecOptions& o) {
             kill_child();
             return sys::fail(std::move(sent.error()));
         }
-        kill_child();
-        if (m.type == SyncType::error) return sys::fail(sys::Error(sys::ErrorCode::system, m.text, static_cast<int>(m.value)));
-        return sys::fail_invalid("exec: unexpected message from the child");
+        if (failed) continue;
+        if (m.type == SyncType::error) failed = sys::Error(sys::ErrorCode::system, m.text, static_cast<int>(m.value));
+        else failed = sys::Error::invalid("exec: unexpected message from the child");
+        // The child (or the stub's child) exits after an error: read on to EOF.
+        ::kill(static_cast<pid_t>(pid), SIGKILL);
     }
+    // Reaping the stub makes its child ours (we are a subreaper).
+    (void)sys::wait_pid(static_cast<pid_t>(pid));
+    if (failed || process == 0) {
+        if (process > 0) {
+            ::kill(process, SIGKILL);
+            (void)sys::wait_pid(process);
+        }
+        if (failed) return sys::fail(std::move(*failed));
+        return sys::fail(sys::Error::bad_state("exec: the child exited before it started the process"));
+    }
+    pid = process;
     if (!o.pid_file.empty()) {
         auto pf = MD_TRY(sys::absolute_path(o.pid_file));
         MD_TRY_CTX(sys::write_file_atomic(pf, std::to_string(pid), 0644), "--pid-file");

@@ -22,6 +22,7 @@
 #include "runtime/netns.h"
 #include "runtime/rootfs.h"
 #include "runtime/state.h"
+#include "runtime/stub.h"
 #include "runtime/sync.h"
 #include "sys/files.h"
 #include "sys/proc.h"
@@ -75,6 +76,16 @@ sys::Result<void> join_namespaces(const std::vector<std::pair<NamespaceType, int
             return sys::fail_errno(std::string("join ") + namespace_type_name(type) + " namespace");
     }
     return {};
+}
+
+/// A new, anonymous session keyring, as runc makes one: without it the container shares the
+/// caller's session keyring and every key in it. (Anonymous, not named after the container:
+/// a named one is joined if it exists, and a container could have made it.) A kernel without
+/// keys, or a caller whose seccomp profile denies keyctl, has nothing to share.
+sys::Result<void> join_new_session_keyring() {
+    if (::syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, nullptr) >= 0) return {};
+    if (errno == ENOSYS || errno == EPERM) return {};
+    return sys::fail_errno("join a new session keyring");
 }
 
 sys::Result<void> set_rlimits(const Process& p) {
@@ -251,6 +262,7 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     if (cfg.joined_user_ns && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
         return sys::fail_errno("become root in the joined user namespace");
     if (::setsid() < 0) return sys::fail_errno("setsid");
+    if (!cfg.no_new_keyring) MD_TRY(join_new_session_keyring());
 
     RootfsOptions ro;
     ro.cgroup_path = cfg.cgroup_path;
@@ -355,7 +367,7 @@ void init_main(const InitConfig& cfg) {
     for (int i = 0; i < 3; ++i)
         if (cfg.stdio[i] >= 0 && cfg.stdio[i] != i) ::dup2(cfg.stdio[i], i);
     {
-        std::vector<int> keep = {cfg.sync_fd, cfg.fifo_fd, cfg.console_fd};
+        std::vector<int> keep = {cfg.sync_fd, cfg.fifo_fd, cfg.console_fd, cfg.stub_fd};
         for (auto& [t, fd] : cfg.join_ns) keep.push_back(fd);
         for (int fd : cfg.idmap_fds) keep.push_back(fd);
         if (cfg.rootfs_mount >= 0) keep.push_back(cfg.rootfs_mount);
@@ -405,17 +417,16 @@ void init_main(const InitConfig& cfg) {
     if (!finish_early) {
         if (auto r = finish_process(proc, cfg.seccomp, cfg.preserve_fds, true, -1); !r) fail_after_start(r.error(), 1);
     }
-    auto argv = sys::exec_strings(proc.args);
-    auto envp = sys::exec_strings(proc.env);
-    ::execve(exe->c_str(), argv.data(), envp.data());
-    int err = errno;
-    fail_after_start(sys::Error::from_errno(err, "exec \"" + proc.args[0] + "\""), err == ENOENT ? 127 : 126);
+    // Through the sealed stub, never directly: what the container reaches through
+    // /proc/self/exe must not be our binary (stub.h).
+    exec_through_stub(cfg.stub_fd, *exe, proc.args, proc.env);
+    fail_after_start(sys::Error::from_errno(errno, "exec the sealed stub for \"" + proc.args[0] + "\""), 126);
 }
 
 void exec_main(const ExecConfig& cfg) {
     reset_signals();
     {
-        std::vector<int> keep = {cfg.sync_fd, cfg.console_fd, cfg.root_fd};
+        std::vector<int> keep = {cfg.sync_fd, cfg.console_fd, cfg.root_fd, cfg.stub_fd};
         for (auto& [t, fd] : cfg.join_ns) keep.push_back(fd);
         close_fds_except(3 + static_cast<int>(cfg.preserve_fds), keep);
     }
@@ -430,8 +441,9 @@ void exec_main(const ExecConfig& cfg) {
         if (::fchdir(cfg.root_fd) < 0 || ::chroot(".") < 0) return sys::fail_errno("enter container root");
         if (cfg.container_user_ns && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
             return sys::fail_errno("become root in user namespace");
-        if (::setsid() < 0) return sys::fail_errno("setsid");
-        if (proc.terminal) MD_TRY(setup_console(cfg.console_fd, proc.console_size, false));
+        MD_TRY(join_new_session_keyring());
+        // The stub's child becomes the session leader and takes the pty as its terminal.
+        if (proc.terminal) MD_TRY(setup_console(cfg.console_fd, proc.console_size, false, false));
         MD_TRY(enter_cwd(proc.cwd, false));
         MD_TRY(set_rlimits(proc));
         auto exe = MD_TRY(find_executable(proc.args[0], proc.env));
@@ -440,12 +452,13 @@ void exec_main(const ExecConfig& cfg) {
     };
     auto exe = setup();
     if (!exe) fail_child(cfg.sync_fd, exe.error());
-    auto argv = sys::exec_strings(proc.args);
-    auto envp = sys::exec_strings(proc.env);
     // The parent-death signal survives execve: a detached exec must outlive `exec -d`.
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-    ::execve(exe->c_str(), argv.data(), envp.data());
-    fail_child(cfg.sync_fd, sys::Error::from_errno(errno, "exec \"" + proc.args[0] + "\""));
+    // The stub reports on the sync socket: keep it open across its exec (finish_process
+    // marked it close-on-exec); the stub's child closes it at its own execve.
+    ::fcntl(cfg.sync_fd, F_SETFD, 0);
+    fork_through_stub(cfg.stub_fd, cfg.sync_fd, proc.terminal, *exe, proc.args, proc.env);
+    fail_child(cfg.sync_fd, sys::Error::from_errno(errno, "exec the sealed stub for \"" + proc.args[0] + "\""));
 }
 
 }  // namespace mydocker::runtime

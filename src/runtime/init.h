@@ -30,6 +30,7 @@ struct InitConfig {
     bool joined_user_ns = false;  // linux.namespaces user with a path (joined here or by a bridge)
     bool new_cgroup_ns = false;
     bool no_pivot = false;
+    bool no_new_keyring = false;  // keep the caller's session keyring (runc's --no-new-keyring)
     bool parent_hooks = false;  // prestart / createRuntime hooks: ask the parent to run them
     // The parent sends CONTINUE before it joins the cgroup and CGROUP_READY after: init mounts
     // the rootfs meanwhile (see sync.h). False when a new cgroup namespace needs the cgroup first.
@@ -49,6 +50,7 @@ struct InitConfig {
     cgroups::Manager* cgroup = nullptr;
     const SeccompFilter* seccomp = nullptr;
     unsigned preserve_fds = 0;
+    int stub_fd = -1;             // the sealed exec stub (stub.h): the process is exec'd through it
     int stdio[3] = {-1, -1, -1};  // dup2'd onto 0, 1, 2 first when >= 0
     std::vector<int> idmap_fds;   // per spec mount: its id-mapped tree (idmap.h), or -1
     std::string cgroup_path;
@@ -65,7 +67,8 @@ struct ExecConfig {
     int sync_fd = -1;
     int console_fd = -1;
     int root_fd = -1;  // /proc/<init>/root of the container
-    std::vector<std::pair<NamespaceType, int>> join_ns;
+    int stub_fd = -1;  // the sealed exec stub (stub.h): it forks the process into the pid namespace
+    std::vector<std::pair<NamespaceType, int>> join_ns;  // pid too: joined for the stub's child
     bool container_user_ns = false;
     const SeccompFilter* seccomp = nullptr;
     unsigned preserve_fds = 0;
@@ -75,8 +78,10 @@ struct ExecConfig {
 [[noreturn]] void exec_main(const ExecConfig& cfg);
 
 /// Open a pty in the current mount namespace, send its master over `console_sock`, make the
-/// slave our controlling terminal and stdio; bind it onto /dev/console when `console`.
-sys::Result<void> setup_console(int console_sock, const std::optional<ConsoleSize>& size, bool console);
+/// slave our stdio (and controlling terminal when `controlling`); bind it onto /dev/console
+/// when `console`.
+sys::Result<void> setup_console(int console_sock, const std::optional<ConsoleSize>& size, bool console,
+                                bool controlling = true);
 
 /// Look `file` up in the PATH of `env` (or take it as a path if it has a '/').
 sys::Result<std::string> find_executable(const std::string& file, const std::vector<std::string>& env);

@@ -31,6 +31,7 @@ const char* type_name(SyncType t) {
         case SyncType::cgroup_tree: return "cgroup-tree";
         case SyncType::seccomp_fd: return "seccomp-fd";
         case SyncType::seccomp_done: return "seccomp-done";
+        case SyncType::exec_pid: return "exec-pid";
     }
     return "unknown";
 }

@@ -49,6 +49,15 @@
 //   At any point the child may instead send ERROR {errno, message} and _exit(1); every
 //   wait_for() turns ERROR into an Error and rejects any other unexpected type. The socket
 //   is CLOEXEC: for `exec` the parent takes EOF after CONTINUE as "execve succeeded".
+//
+//   exec: the child stays in the host's pid namespace (nothing in the container can see it
+//   while it runs our binary), joins the other namespaces (pid for its children), enters the
+//   root, finishes the process and execs the sealed stub (stub.h) with the socket open; the
+//   stub forks the process, born inside the container's mount and pid namespaces:
+//                       ◀──────────────────── EXEC_PID {pid}  (stub), then the stub exits
+//                       ◀──────────────────── ERROR {errno}   (process, if its execve failed)
+//   EOF: the stub is gone and the process has exec'd. The parent is a child subreaper, so
+//   the process is its child once the stub is reaped.
 #pragma once
 
 #include <sys/types.h>
@@ -75,6 +84,7 @@ enum class SyncType : uint32_t {
     cgroup_tree = 8,  // parent -> child: the v1 cgroup mount, built detached (fd attached), or none
     seccomp_fd = 9,   // child -> parent: the seccomp notify listener (fd attached)
     seccomp_done = 10,  // parent -> child: the listener reached the agent at listenerPath
+    exec_pid = 11,      // exec's stub -> parent: `value` = host pid of the process it forked
 };
 
 /// One message. Text is bounded so a message always fits one datagram.

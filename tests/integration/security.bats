@@ -194,3 +194,31 @@ status_field() { printf '%s\n' "$output" | awk -v f="$1:" '$1 == f {print $2}'; 
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$before" ]
 	no_cgroup_left
 }
+
+# keyring_probe: tests/tools/keyring_probe, copied into the bundle's rootfs.
+require_keyring_probe() {
+	[[ -x "${BUILD_DIR:-}/tools/keyring_probe" ]] || skip "keyring_probe not built (set BUILD_DIR)"
+	cp "$BUILD_DIR/tools/keyring_probe" "$BUNDLE/rootfs/keyring_probe"
+}
+
+@test "the container gets a session keyring of its own: the caller's keys are not readable" {
+	require_keyring_probe
+	local probe="$BUNDLE/rootfs/keyring_probe" serial="$BUNDLE/rootfs/serial"
+	# Positive control: a process started from the caller's session reads the caller's key.
+	run "$probe" add s3cr3t "$serial" "$probe" read "$serial"
+	assert_output_contains "read: s3cr3t"
+	# The container, started by the runtime from that same session, cannot.
+	set_args /keyring_probe read /serial
+	run "$probe" add s3cr3t "$serial" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$CID"
+	echo "$output" >&2
+	assert_output_contains "read failed"
+	assert_output_not_contains "s3cr3t"
+	# And an exec'd process neither.
+	set_args sleep 100
+	run_detached
+	wait_for_status "$CID" running
+	run "$probe" add s3cr3t "$serial" "$RUNTIME" --root "$ROOT" exec "$CID" /keyring_probe read /serial
+	echo "$output" >&2
+	assert_output_contains "read failed"
+	assert_output_not_contains "s3cr3t"
+}

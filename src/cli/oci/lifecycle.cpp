@@ -14,7 +14,7 @@ void add_create_flags(CLI::App* c, runtime::CreateOptions& o) {
     c->add_option("--console-socket", o.console_socket, "unix socket to receive the pty master on");
     c->add_flag("--no-pivot", o.no_pivot, "use MS_MOVE + chroot instead of pivot_root");
     c->add_option("--preserve-fds", o.preserve_fds, "pass N extra fds (from 3) to the container");
-    c->add_flag("--no-new-keyring", o.no_new_keyring, "accepted for runc compatibility");
+    c->add_flag("--no-new-keyring", o.no_new_keyring, "do not create a new session keyring for the container");
     c->add_option("container-id", o.id, "container id")->required();
 }
 }  // namespace

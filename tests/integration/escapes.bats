@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# Container escapes through the runtime's own processes, performed for real from inside a
+# container by tests/tools/exe_grabber (a root process with the spec's capabilities):
+# CVE-2019-5736 (a `#!/proc/self/exe` script or args run the runtime binary inside the
+# container; the container overwrites it) in its exec and joined-pid-namespace variants,
+# and the host's root reached through /proc/PID/root of a process entering by exec.
+# Each attack runs against a copy of the runtime, so a successful one cannot hurt the build.
+
+load helpers
+
+GRABBER="${BUILD_DIR:+$BUILD_DIR/tools/exe_grabber}"
+
+setup() {
+	common_setup
+	[[ -x "$GRABBER" ]] || skip "exe_grabber not built (set BUILD_DIR)"
+	ATTACK="$BATS_TEST_TMPDIR/attack"
+	mkdir -p "$ATTACK"
+	cp "$GRABBER" "$ATTACK/grabber"
+	printf '#!/proc/self/exe\n' >"$ATTACK/evil"
+	chmod 755 "$ATTACK/evil"
+	# What the overwritten runtime would run on the host, as root, at its next call.
+	printf '#!/bin/sh\necho pwned >%s/pwned\n' "$ATTACK" >"$ATTACK/payload"
+	# The runtime under attack: a copy (the same binary, at another path).
+	COPY="$BATS_TEST_TMPDIR/runtime-copy"
+	cp "$RUNTIME" "$COPY"
+	COPY_SUM="$(sha256sum <"$COPY")"
+	REAL_RUNTIME="$RUNTIME"
+	RUNTIME="$COPY"
+	add_bind "$ATTACK" /attack
+}
+
+teardown() {
+	[[ -z "${REAL_RUNTIME:-}" ]] || RUNTIME="$REAL_RUNTIME"
+	# Containers were made by the copy: the real binary deletes them (same state root).
+	common_teardown
+}
+
+# start_grabber MODE [CAPS...]: the attacker as PID 1 of $CID (with the spec's capabilities
+# plus CAPS), watching until $ATTACK/stop appears.
+start_grabber() {
+	local mode="$1"
+	shift
+	local c
+	for c in "$@"; do
+		update_config '.process.capabilities |= with_entries(.value += [$c])' --arg c "$c"
+	done
+	set_args /attack/grabber "$mode" /attack 60
+	run_detached
+	wait_for test -e "$ATTACK/ready"
+}
+
+# finish_grabber: stop the watch and wait for its result.
+finish_grabber() {
+	touch "$ATTACK/stop"
+	WAIT_TRIES=100 wait_for test -e "$ATTACK/result"
+	echo "grabber result:" >&2
+	cat "$ATTACK/result" >&2
+}
+
+result_count() { awk -v k="$1" '$1 == k { print $2 }' "$ATTACK/result"; }
+
+# assert_runtime_intact: the copy is byte for byte what it was, and running it runs it.
+assert_runtime_intact() {
+	[[ "$(sha256sum <"$COPY")" == "$COPY_SUM" ]] || fail "the runtime binary was overwritten from the container"
+	"$COPY" --version >/dev/null 2>&1 || true
+	[[ ! -e "$ATTACK/pwned" ]] || fail "the container's payload ran on the host"
+	[[ "$(result_count overwrote)" == 0 ]] || fail "the grabber overwrote an executable it reached"
+}
+
+@test "CVE-2019-5736: exec of a #!/proc/self/exe script cannot reach the runtime binary" {
+	start_grabber exe
+	local i
+	for i in $(seq 1 10); do
+		runtime exec "$CID" /attack/evil
+	done
+	finish_grabber
+	assert_runtime_intact
+	[[ "$(result_count watched)" -ge 3 ]] || fail "the grabber did not see the exec'd processes"
+}
+
+@test "CVE-2019-5736: a container joining another's pid namespace with args /proc/self/exe" {
+	start_grabber exe
+	local pid i
+	pid="$(container_pid "$CID")"
+	local b2="$BATS_TEST_TMPDIR/b2"
+	make_test_bundle "$b2" "$CGROUP_PATH-2"
+	CONFIG="$b2/config.json" update_config '.process.args = ["/proc/self/exe"]'
+	CONFIG="$b2/config.json" update_config \
+		'.linux.namespaces = ([.linux.namespaces[] | select(.type != "pid")] + [{type: "pid", path: $p}])' \
+		--arg p "/proc/$pid/ns/pid"
+	for i in $(seq 1 5); do
+		runtime run --bundle "$b2" "$CID-joined-$i"
+	done
+	finish_grabber
+	assert_runtime_intact
+	[[ "$(result_count watched)" -ge 3 ]] || fail "the grabber did not see the joined containers' processes"
+}
+
+@test "exec: with CAP_SYS_PTRACE nothing of the host is reachable through /proc/PID/root or cwd" {
+	start_grabber root CAP_SYS_PTRACE
+	local i
+	for i in $(seq 1 50); do
+		runtime exec "$CID" true
+	done
+	finish_grabber
+	[[ "$(result_count escapes)" == 0 ]] || fail "the container reached the host's root through an exec'd process"
+	[[ "$(result_count watched)" -ge 10 ]] || fail "the grabber did not see the exec'd processes"
+}

@@ -190,6 +190,37 @@ const std::vector<std::string>& default_capabilities() {
     return caps;
 }
 
+std::vector<std::string> drop_ungrantable(Capabilities& caps) {
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct cur[2] = {};
+    if (::syscall(SYS_capget, &hdr, cur) < 0) return {};
+    uint64_t held = join_words(cur[0].permitted, cur[1].permitted);
+    const int last = last_capability();
+    for (int c = 0; c <= last && c <= max_mask_cap; ++c)
+        if (::prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0) held &= ~bit(c);
+    std::vector<std::string> dropped;
+    uint64_t reported = 0;
+    for (auto* set : {&caps.bounding, &caps.effective, &caps.inheritable, &caps.permitted, &caps.ambient}) {
+        std::erase_if(*set, [&](const std::string& name) {
+            auto cap = capability_from_name(name);
+            // Unknown names fail validation elsewhere; caps past this kernel are skipped.
+            if (!cap || *cap > last || *cap > max_mask_cap || (held & bit(*cap))) return false;
+            if (!(reported & bit(*cap))) {
+                reported |= bit(*cap);
+                dropped.push_back(capability_name(*cap));
+            }
+            return true;
+        });
+    }
+    return dropped;
+}
+
+void warn_ungrantable(Capabilities& caps, const sys::Logger& log) {
+    for (const auto& name : drop_ungrantable(caps))
+        log.warn("process.capabilities: \"" + name +
+                 "\" cannot be granted (the runtime does not hold it); the process runs without it");
+}
+
 std::vector<std::string> unsupported_capabilities(const Capabilities& caps) {
     std::vector<std::string> out;
     uint64_t seen = 0;  // by number, so "CAP_BPF" and "bpf" are reported once

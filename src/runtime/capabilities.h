@@ -7,6 +7,7 @@
 
 #include "runtime/spec.h"
 #include "sys/error.h"
+#include "sys/log.h"
 
 namespace mydocker::runtime {
 
@@ -21,6 +22,15 @@ const std::vector<std::string>& default_capabilities();
 /// The names in any set of `caps` that this kernel does not know (above last_capability()),
 /// once each: the apply steps skip them silently, so the runtime logs these at debug first.
 std::vector<std::string> unsupported_capabilities(const Capabilities& caps);
+
+/// Remove from every set of `caps` the capabilities the calling process cannot grant (not
+/// in both its permitted and bounding sets) and return their names, once each. The
+/// runtime-spec says such a request is logged as a warning, not a failure: the process
+/// runs without them (before, capset failed in init after `start` had reported success).
+std::vector<std::string> drop_ungrantable(Capabilities& caps);
+
+/// drop_ungrantable, with one warning on `log` per capability left out.
+void warn_ungrantable(Capabilities& caps, const sys::Logger& log);
 
 /// Step 1, while still root with all capabilities: drop every capability that is not in
 /// `caps.bounding` from the bounding set.

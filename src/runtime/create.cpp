@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "runtime/capabilities.h"
 #include "runtime/console.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
@@ -147,6 +148,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
         return sys::fail(sys::Error::from_errno(ENOENT, "root.path: rootfs \"" + spec.root.path + "\" is not a directory"));
     std::optional<SeccompFilter> seccomp;
     if (lx.seccomp) seccomp = MD_TRY_CTX(compile_seccomp(*lx.seccomp, ctx.log), "linux.seccomp");
+    if (spec.process->capabilities) warn_ungrantable(*spec.process->capabilities, ctx.log);
     const Namespace* user_ns = lx.find_namespace(NamespaceType::user);
     bool new_user_ns = user_ns && user_ns->path.empty();
     const Namespace* pid_ns = lx.find_namespace(NamespaceType::pid);

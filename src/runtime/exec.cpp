@@ -11,6 +11,7 @@
 
 #include <cstring>
 
+#include "runtime/capabilities.h"
 #include "runtime/console.h"
 #include "runtime/container.h"
 #include "runtime/foreground.h"
@@ -106,6 +107,7 @@ sys::Result<int> exec(const Context& ctx, const ExecOptions& o) {
     auto text = MD_TRY(load_config(ctx, o.id));
     auto spec = MD_TRY(parse_spec(text, st.bundle));
     auto proc = MD_TRY(build_process(o, spec));
+    if (proc.capabilities) warn_ungrantable(*proc.capabilities, ctx.log);
     if (proc.terminal && o.detach && o.console_socket.empty())
         return sys::fail_invalid("--tty: a detached exec with a terminal needs --console-socket");
     std::optional<SeccompFilter> seccomp;

@@ -9,6 +9,7 @@
 
 #include <cstring>
 
+#include "runtime/stub.h"
 #include "sys/files.h"
 #include "sys/proc.h"
 
@@ -16,7 +17,7 @@ namespace mydocker::runtime {
 
 namespace {
 
-sys::Result<void> run_hook(const Hook& h, const std::string& state_json) {
+sys::Result<void> run_hook(const Hook& h, const std::string& state_json, int stub_fd) {
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) < 0) return sys::fail_errno("pipe");
     sys::UniqueFd in_r(in[0]), in_w(in[1]);
@@ -35,7 +36,8 @@ sys::Result<void> run_hook(const Hook& h, const std::string& state_json) {
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::execve(h.path.c_str(), argv.data(), envp.data());
+        if (stub_fd >= 0) exec_through_stub(stub_fd, h.path, args, env);
+        else ::execve(h.path.c_str(), argv.data(), envp.data());
         dprintf(2, "exec \"%s\": %s\n", h.path.c_str(), strerror(errno));
         ::_exit(127);
     }
@@ -96,9 +98,10 @@ sys::Result<void> run_hook(const Hook& h, const std::string& state_json) {
 
 }  // namespace
 
-sys::Result<void> run_hooks(const std::vector<Hook>& hooks, const char* kind, const std::string& state_json) {
+sys::Result<void> run_hooks(const std::vector<Hook>& hooks, const char* kind, const std::string& state_json,
+                            int stub_fd) {
     for (size_t i = 0; i < hooks.size(); ++i) {
-        if (auto r = run_hook(hooks[i], state_json); !r) {
+        if (auto r = run_hook(hooks[i], state_json, stub_fd); !r) {
             return sys::fail(std::move(r.error())
                                  .wrap(std::string(kind) + " hook #" + std::to_string(i) + " \"" + hooks[i].path + "\""));
         }

@@ -307,7 +307,8 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
         MD_TRY(sync_wait_for(cfg.sync_fd, SyncType::hooks_done));
     }
     if (!spec.hooks.create_container.empty())
-        MD_TRY(run_hooks(spec.hooks.create_container, "createContainer", hook_state(cfg, host_pid, Status::creating)));
+        MD_TRY(run_hooks(spec.hooks.create_container, "createContainer", hook_state(cfg, host_pid, Status::creating),
+                         cfg.stub_fd));
     if (after_pivot.empty()) {
         MD_TRY(enter_rootfs(spec, cfg.no_pivot));
         if (proc.terminal) MD_TRY(setup_console(cfg.console_fd, proc.console_size, true));
@@ -411,7 +412,9 @@ void init_main(const InitConfig& cfg) {
     }
 
     if (!spec.hooks.start_container.empty()) {
-        if (auto r = run_hooks(spec.hooks.start_container, "startContainer", hook_state(cfg, host_pid, Status::created)); !r)
+        if (auto r = run_hooks(spec.hooks.start_container, "startContainer", hook_state(cfg, host_pid, Status::created),
+                               cfg.stub_fd);
+            !r)
             fail_after_start(r.error(), 1);
     }
     if (!finish_early) {

@@ -21,7 +21,9 @@ setup() {
 	# What the overwritten runtime would run on the host, as root, at its next call.
 	printf '#!/bin/sh\necho pwned >%s/pwned\n' "$ATTACK" >"$ATTACK/payload"
 	# The runtime under attack: a copy (the same binary, at another path).
-	COPY="$BATS_TEST_TMPDIR/runtime-copy"
+	# (Same file name, so is_mydocker still knows it.)
+	mkdir -p "$BATS_TEST_TMPDIR/copy"
+	COPY="$BATS_TEST_TMPDIR/copy/$(basename "$RUNTIME")"
 	cp "$RUNTIME" "$COPY"
 	COPY_SUM="$(sha256sum <"$COPY")"
 	REAL_RUNTIME="$RUNTIME"
@@ -94,6 +96,19 @@ assert_runtime_intact() {
 	finish_grabber
 	assert_runtime_intact
 	[[ "$(result_count watched)" -ge 3 ]] || fail "the grabber did not see the joined containers' processes"
+}
+
+@test "CVE-2019-5736: a startContainer hook whose path in the container is a #!/proc/self/exe script" {
+	# The hook runs in the container before its process: what /proc/self/exe was for it
+	# shows in its output (the run fails: the script is not a hook).
+	update_config '.hooks.startContainer = [{path: "/attack/evil"}]'
+	runtime run --bundle "$BUNDLE" "$CID"
+	assert_failure
+	if is_mydocker; then
+		# The sealed stub ran, refusing: not our command line.
+		assert_output_contains "mydocker-stub: not a program to run by hand"
+	fi
+	[[ "$(sha256sum <"$COPY")" == "$COPY_SUM" ]] || fail "the runtime binary was overwritten"
 }
 
 @test "exec: with CAP_SYS_PTRACE nothing of the host is reachable through /proc/PID/root or cwd" {

@@ -7,19 +7,14 @@
 # Each attack runs against a copy of the runtime, so a successful one cannot hurt the build.
 
 load helpers
+load attack_helpers
 
 GRABBER="${BUILD_DIR:+$BUILD_DIR/tools/exe_grabber}"
 
 setup() {
 	common_setup
 	[[ -x "$GRABBER" ]] || skip "exe_grabber not built (set BUILD_DIR)"
-	ATTACK="$BATS_TEST_TMPDIR/attack"
-	mkdir -p "$ATTACK"
-	cp "$GRABBER" "$ATTACK/grabber"
-	printf '#!/proc/self/exe\n' >"$ATTACK/evil"
-	chmod 755 "$ATTACK/evil"
-	# What the overwritten runtime would run on the host, as root, at its next call.
-	printf '#!/bin/sh\necho pwned >%s/pwned\n' "$ATTACK" >"$ATTACK/payload"
+	prepare_attack
 	# The runtime under attack: a copy (the same binary, at another path).
 	# (Same file name, so is_mydocker still knows it.)
 	mkdir -p "$BATS_TEST_TMPDIR/copy"
@@ -51,15 +46,7 @@ start_grabber() {
 	wait_for test -e "$ATTACK/ready"
 }
 
-# finish_grabber: stop the watch and wait for its result.
-finish_grabber() {
-	touch "$ATTACK/stop"
-	WAIT_TRIES=100 wait_for test -e "$ATTACK/result"
-	echo "grabber result:" >&2
-	cat "$ATTACK/result" >&2
-}
 
-result_count() { awk -v k="$1" '$1 == k { print $2 }' "$ATTACK/result"; }
 
 # assert_runtime_intact: the copy is byte for byte what it was, and running it runs it.
 assert_runtime_intact() {

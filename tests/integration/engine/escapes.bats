@@ -5,6 +5,7 @@
 # cannot hurt the build. (The runtime's variants: tests/integration/escapes.bats.)
 
 load engine_helpers
+load ../attack_helpers
 bats_require_minimum_version 1.5.0
 
 GRABBER="${BUILD_DIR:+$BUILD_DIR/tools/exe_grabber}"
@@ -12,12 +13,7 @@ GRABBER="${BUILD_DIR:+$BUILD_DIR/tools/exe_grabber}"
 setup() {
 	engine_setup
 	[[ -x "$GRABBER" ]] || skip "exe_grabber not built (set BUILD_DIR)"
-	ATTACK="$BATS_TEST_TMPDIR/attack"
-	mkdir -p "$ATTACK"
-	cp "$GRABBER" "$ATTACK/grabber"
-	printf '#!/proc/self/exe\n' >"$ATTACK/evil"
-	chmod 755 "$ATTACK/evil"
-	printf '#!/bin/sh\necho pwned >%s/pwned\n' "$ATTACK" >"$ATTACK/payload"
+	prepare_attack
 	COPY="$BATS_TEST_TMPDIR/mydocker-copy"
 	cp "$MYDOCKER" "$COPY"
 	COPY_SUM="$(sha256sum <"$COPY")"
@@ -30,14 +26,7 @@ teardown() {
 	engine_teardown
 }
 
-finish_grabber() {
-	touch "$ATTACK/stop"
-	wait_for test -e "$ATTACK/result"
-	echo "grabber result:" >&2
-	cat "$ATTACK/result" >&2
-}
 
-result_count() { awk -v k="$1" '$1 == k { print $2 }' "$ATTACK/result"; }
 
 @test "CVE-2019-5736: mydocker exec of a #!/proc/self/exe script, with the monitor alive and killed" {
 	md run -d --name victim -v "$ATTACK:/attack" busybox /attack/grabber exe /attack 60

@@ -1,0 +1,51 @@
+#include "engine/store/perms.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "sys/files.h"
+
+namespace mydocker::engine::store {
+
+namespace {
+
+// Layers hold setuid-root executables and device nodes from images, volumes what containers
+// wrote (a setuid copy of a shell too), and a running container's merged rootfs both: a host
+// user who can walk to them runs them as root or opens the device (the class of docker's
+// CVE-2021-41091). Docker's root is 0710 for the group of a userns remap, which this engine
+// does not have: root alone then. Each holder is 0700 too, so that a root loosened by hand
+// still leaves no path in.
+constexpr mode_t kPrivate = 0700;
+
+// Take group and other bits off an existing dir; a missing one is fine (made 0700 on use).
+// open + fstat + fchmod: the mode checked is the one changed (no stat/chmod race on the name).
+sys::Result<void> tighten(const std::string& dir) {
+    auto fd = sys::open_file(dir, O_RDONLY | O_DIRECTORY);
+    if (!fd) {
+        if (fd.error().err() == ENOENT) return {};
+        return sys::fail(std::move(fd.error()));
+    }
+    struct stat st;
+    if (::fstat(fd->get(), &st) < 0) return sys::fail_errno("stat \"" + dir + "\"");
+    if ((st.st_mode & 077) == 0) return {};
+    if (::fchmod(fd->get(), kPrivate) < 0) return sys::fail_errno("chmod 0700 \"" + dir + "\"");
+    return {};
+}
+
+}  // namespace
+
+sys::Result<void> secure(const Context& ctx) {
+    for (const auto* top : {&ctx.root, &ctx.run_root}) {
+        MD_TRY_CTX(sys::mkdir_all(*top, kPrivate),
+                   "create the engine's directory \"" + *top + "\"");
+        MD_TRY(tighten(*top));
+    }
+    for (const auto& dir : {ctx.layers_dir(), ctx.images_dir(), ctx.containers_dir(),
+                            ctx.volumes_dir(), ctx.bundles_dir(), ctx.runtime_dir()})
+        MD_TRY(tighten(dir));
+    return {};
+}
+
+}  // namespace mydocker::engine::store

@@ -37,13 +37,10 @@ sys::Result<void> tighten(const std::string& dir) {
 }  // namespace
 
 sys::Result<void> secure(const Context& ctx) {
-    for (const auto* top : {&ctx.root, &ctx.run_root}) {
-        MD_TRY_CTX(sys::mkdir_all(*top, kPrivate),
-                   "create the engine's directory \"" + *top + "\"");
-        MD_TRY(tighten(*top));
-    }
-    for (const auto& dir : {ctx.layers_dir(), ctx.images_dir(), ctx.containers_dir(),
-                            ctx.volumes_dir(), ctx.bundles_dir(), ctx.runtime_dir()})
+    // Nothing is made here (a command that only reads the store leaves none): the code that
+    // makes these dirs, and the root and runroot above them, makes them 0700.
+    for (const auto& dir : {ctx.root, ctx.layers_dir(), ctx.images_dir(), ctx.containers_dir(),
+                            ctx.volumes_dir(), ctx.run_root, ctx.bundles_dir(), ctx.runtime_dir()})
         MD_TRY(tighten(dir));
     return {};
 }

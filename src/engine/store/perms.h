@@ -6,9 +6,9 @@
 
 namespace mydocker::engine::store {
 
-/// Make the engine's root and runroot (0700) if missing, and take group and other access off
-/// them and off the dirs that hold layers, images, containers' upper dirs, volumes and
-/// running containers' rootfs mount points, also in a store made before with wider modes.
+/// Take group and other access off the engine's root and runroot and off the dirs that hold
+/// layers, images, containers' upper dirs, volumes and running containers' rootfs mount
+/// points, where they exist: a store made before they were made 0700 is tightened.
 sys::Result<void> secure(const Context& ctx);
 
 }  // namespace mydocker::engine::store

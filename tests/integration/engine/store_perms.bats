@@ -126,3 +126,16 @@ make_image_tar() {
 	assert_success
 	assert_output_contains "rwsr-xr-x"
 }
+
+@test "a store made by its first command is root-only from the start" {
+	rmdir "$MYDOCKER_ROOT"
+	run md run --rm -v vol:/data busybox true
+	assert_success
+	local d
+	for d in "" layers images containers volumes run run/containers run/runtime; do
+		[[ "$(stat -c %a "$MYDOCKER_ROOT/$d")" == "700" ]] || {
+			echo "$MYDOCKER_ROOT/$d is $(stat -c %a "$MYDOCKER_ROOT/$d")" >&2
+			return 1
+		}
+	done
+}

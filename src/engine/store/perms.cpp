@@ -20,17 +20,19 @@ namespace {
 constexpr mode_t kPrivate = 0700;
 
 // Take group and other bits off an existing dir; a missing one is fine (made 0700 on use).
-// open + fstat + fchmod: the mode checked is the one changed (no stat/chmod race on the name).
+// Every command pays one stat(2) per dir; only a wide one is opened, and fchmod'ed through the
+// fd whose mode was checked (the name cannot be swapped between the check and the change).
 sys::Result<void> tighten(const std::string& dir) {
-    auto fd = sys::open_file(dir, O_RDONLY | O_DIRECTORY);
-    if (!fd) {
-        if (fd.error().err() == ENOENT) return {};
-        return sys::fail(std::move(fd.error()));
-    }
     struct stat st;
-    if (::fstat(fd->get(), &st) < 0) return sys::fail_errno("stat \"" + dir + "\"");
+    if (::stat(dir.c_str(), &st) < 0) {
+        if (errno == ENOENT) return {};
+        return sys::fail_errno("stat \"" + dir + "\"");
+    }
     if ((st.st_mode & 077) == 0) return {};
-    if (::fchmod(fd->get(), kPrivate) < 0) return sys::fail_errno("chmod 0700 \"" + dir + "\"");
+    auto fd = MD_TRY(sys::open_file(dir, O_RDONLY | O_DIRECTORY));
+    if (::fstat(fd.get(), &st) < 0) return sys::fail_errno("stat \"" + dir + "\"");
+    if ((st.st_mode & 077) == 0) return {};
+    if (::fchmod(fd.get(), kPrivate) < 0) return sys::fail_errno("chmod 0700 \"" + dir + "\"");
     return {};
 }
 

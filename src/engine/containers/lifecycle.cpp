@@ -376,7 +376,7 @@ sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, co
     MD_TRY(prepare_mounts(ctx, c));
     c.created = sys::now_rfc3339();
     // docker's LogPath is empty for a driver that keeps no file.
-    if (c.host.log_config.type != "none") c.log_path = p.log;
+    if (c.host.log_config.keeps_file()) c.log_path = p.log;
     if (save) MD_TRY(store.save(c));
     undo.commit();
     return c;

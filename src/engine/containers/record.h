@@ -33,6 +33,8 @@ struct MountRecord {
 struct LogConfig {
     std::string type = "json-file";  // json-file | none
     std::map<std::string, std::string> config;
+    /// False for --log-driver none: nothing of the output is kept.
+    bool keeps_file() const { return type != "none"; }
 };
 
 /// What `run` / `create` asked for: enough to (re)create the bundle on `start`.

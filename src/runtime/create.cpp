@@ -185,7 +185,8 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     auto make_state_dir = [&]() -> sys::Result<void> {
         int rc = ::mkdir(dir.c_str(), 0711);
         if (rc < 0 && errno == ENOENT) {  // the first container under this root
-            MD_TRY(sys::mkdir_all(ctx.root, 0711));
+            // Root-only, as runc's /run/runc: the engine's runroot must let no user in.
+            MD_TRY(sys::mkdir_all(ctx.root, 0700));
             rc = ::mkdir(dir.c_str(), 0711);
         }
         if (rc < 0) {

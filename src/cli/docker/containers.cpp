@@ -117,6 +117,8 @@ void add_run_flags(CLI::App* cmd, ec::RunRequest& r, std::string& entrypoint, bo
     cmd->add_option("--dns", r.dns, "set a DNS server")->allow_extra_args(false);
     cmd->add_option("--add-host", r.add_hosts, "add a host-to-IP line to /etc/hosts (HOST:IP)")->allow_extra_args(false);
     cmd->add_option("--cgroup-parent", r.cgroup_parent, "parent cgroup of the container's cgroup");
+    cmd->add_option("--log-driver", r.log_driver, "logging driver: json-file (default) or none");
+    cmd->add_option("--log-opt", r.log_opts, "log driver option: max-size=SIZE (10m), max-file=N")->allow_extra_args(false);
 }
 
 sys::Result<void> take_image_and_command(const std::vector<std::string>& rest, ec::RunRequest& req) {
@@ -352,6 +354,9 @@ void register_containers(CLI::App& app, Globals& g) {
         logs->callback([&g, logs_args] {
             g.action = [logs_args](engine::Context& ctx) -> sys::Result<int> {
                 auto c = MD_TRY(ec::inspect(ctx, logs_args->ref));
+                // --log-driver none keeps no file (LogPath ""), as docker's message says.
+                if (c.log_path.empty())
+                    return sys::fail_invalid("configured logging driver does not support reading");
                 engine::logs::ReadOptions o;
                 o.follow = logs_args->follow;
                 o.timestamps = logs_args->timestamps;

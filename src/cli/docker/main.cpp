@@ -7,6 +7,7 @@
 
 #include "cli/docker/cli.h"
 #include "engine/containers/containers.h"
+#include "engine/store/perms.h"
 #include "sys/files.h"
 
 using namespace mydocker;
@@ -181,6 +182,11 @@ int main(int argc, char** argv) {
     char exe[4096];
     ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) ctx.exe.assign(exe, static_cast<size_t>(n));
+    // Every command, so that a store made before it was root-only is tightened at once.
+    if (auto secured = engine::store::secure(ctx); !secured) {
+        cli::print_error(secured.error().message());
+        return cli::kEngineError;
+    }
     auto rc = g.action(ctx);
     std::fflush(stdout);
     if (!rc) {

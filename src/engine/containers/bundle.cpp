@@ -135,6 +135,10 @@ namespace {
 // The overlay's lower dirs, top first: the init layer (made once), then the image's layers.
 // Makes the container's rootfs mount point and upper and work dirs too.
 sys::Result<std::vector<std::string>> overlay_lowers(const Context& ctx, const Paths& p, const images::Image& image) {
+    // The bundle (and the bundles' dir above it) root-only: the merged rootfs below holds the
+    // image's setuid files and device nodes (engine/store/perms.h). The mount point itself is
+    // the container's "/", hence 0755.
+    MD_TRY(sys::mkdir_all(p.bundle, 0700));
     MD_TRY(sys::mkdir_all(p.rootfs, 0755));
     MD_TRY(sys::mkdir_all(p.upper, 0755));
     MD_TRY(sys::mkdir_all(p.work, 0700));

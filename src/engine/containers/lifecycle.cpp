@@ -375,7 +375,8 @@ sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, co
     undo.push([&] { (void)sys::remove_all(p.dir); });
     MD_TRY(prepare_mounts(ctx, c));
     c.created = sys::now_rfc3339();
-    c.log_path = p.log;
+    // docker's LogPath is empty for a driver that keeps no file.
+    if (c.host.log_config.keeps_file()) c.log_path = p.log;
     if (save) MD_TRY(store.save(c));
     undo.commit();
     return c;
@@ -393,7 +394,7 @@ sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req, runti
     auto lock = MD_TRY(Store(ctx).lock(c.id));
     sigset_t old;
     runtime::block_forwarded_signals(&old);
-    auto log = MD_TRY(logs::JsonFileWriter::open(c.log_path));
+    auto log = MD_TRY(open_log(c));
     sys::UniqueFd netns = take_netns(ctx, req.network, pending);
     LaunchIo lio;
     lio.netns = netns.get();
@@ -520,7 +521,7 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
     ::signal(SIGHUP, SIG_IGN);
     sigset_t old;
     runtime::block_forwarded_signals(&old);
-    auto log = logs::JsonFileWriter::open(c->log_path);
+    auto log = open_log(*c);
     if (!log) {
         fail(log.error());
         return 1;

@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "engine/logs/logs.h"
 #include "engine/networks/files.h"
 #include "runtime/capabilities.h"
 #include "sys/files.h"
@@ -218,6 +219,24 @@ sys::Result<void> prepare_network(const RunRequest& req, const images::Image& im
     return {};
 }
 
+// --log-driver and --log-opt, checked as docker's daemon does at create: a bad one fails the
+// command before anything is made.
+sys::Result<void> prepare_log(const RunRequest& req, Container& c) {
+    LogConfig& lc = c.host.log_config;
+    if (req.log_driver != "json-file" && req.log_driver != "none")
+        return sys::fail(flag_error("--log-driver", req.log_driver, "logging driver not supported (json-file, none)"));
+    lc.type = req.log_driver;
+    for (const auto& o : req.log_opts) {
+        size_t eq = o.find('=');
+        if (eq == std::string::npos || eq == 0) return sys::fail(flag_error("--log-opt", o, "expected KEY=VALUE"));
+        lc.config[o.substr(0, eq)] = o.substr(eq + 1);  // a repeated key: the last one, as docker
+    }
+    if (lc.type == "none" && !lc.config.empty())
+        return sys::fail(flag_error("--log-opt", req.log_opts[0], "invalid logging opts for driver none"));
+    if (lc.type == "json-file") (void)MD_TRY(logs::parse_rotation(lc.config));
+    return {};
+}
+
 }  // namespace
 
 sys::Result<Container> prepare(const RunRequest& req, const images::Image& image) {
@@ -320,6 +339,7 @@ sys::Result<Container> prepare(const RunRequest& req, const images::Image& image
     if (req.cgroup_parent.empty() || req.cgroup_parent.find("..") != std::string::npos)
         return sys::fail(flag_error("--cgroup-parent", req.cgroup_parent, "must be a cgroup path without \"..\""));
     h.cgroup_parent = req.cgroup_parent;
+    MD_TRY(prepare_log(req, c));
 
     // Mounts: -v (binds and volumes), --tmpfs; one destination once.
     std::set<std::string> dests;

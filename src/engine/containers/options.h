@@ -33,6 +33,8 @@ struct RunRequest {
     std::vector<std::string> expose;               // --expose PORT[/PROTO]
     std::vector<std::string> dns, add_hosts;       // --dns, --add-host
     std::string cgroup_parent = "mydocker";
+    std::string log_driver = "json-file";          // --log-driver json-file | none
+    std::vector<std::string> log_opts;             // --log-opt KEY=VALUE
     bool interactive = false, tty = false, detach = false, rm = false;
     bool read_only = false, init = false, privileged = false;
 };

@@ -121,7 +121,8 @@ std::string to_json(const Container& c, bool pretty) {
                        {"PortBindings", ports_json(h.port_bindings, false)},
                        {"PublishAllPorts", h.publish_all},
                        {"Dns", h.dns},
-                       {"ExtraHosts", h.extra_hosts}};
+                       {"ExtraHosts", h.extra_hosts},
+                       {"LogConfig", {{"Type", h.log_config.type}, {"Config", string_map(h.log_config.config)}}}};
     Json mounts = Json::array();
     for (const auto& m : c.mounts) {
         Json mj = {{"Type", m.type}};
@@ -215,6 +216,11 @@ sys::Result<Container> from_json(const std::string& text) {
         c.host.publish_all = get_or<bool>(h, "PublishAllPorts", false);
         c.host.dns = get_or<std::vector<std::string>>(h, "Dns", {});
         c.host.extra_hosts = get_or<std::vector<std::string>>(h, "ExtraHosts", {});
+        // A record from before --log-driver: json-file without rotation, as it was written.
+        if (auto lc = h.find("LogConfig"); lc != h.end() && lc->is_object()) {
+            c.host.log_config.type = get_or<std::string>(*lc, "Type", "json-file");
+            c.host.log_config.config = get_map(*lc, "Config");
+        }
         for (const auto& mj : j.value("Mounts", Json::array())) {
             MountRecord m;
             m.type = get_or<std::string>(mj, "Type", "bind");

@@ -29,6 +29,14 @@ struct MountRecord {
     std::string options;  // tmpfs options
 };
 
+/// --log-driver and --log-opt (inspect: HostConfig.LogConfig), validated.
+struct LogConfig {
+    std::string type = "json-file";  // json-file | none
+    std::map<std::string, std::string> config;
+    /// False for --log-driver none: nothing of the output is kept.
+    bool keeps_file() const { return type != "none"; }
+};
+
 /// What `run` / `create` asked for: enough to (re)create the bundle on `start`.
 struct HostConfig {
     std::vector<std::string> binds;  // as given: "src:dst[:ro]"
@@ -53,6 +61,7 @@ struct HostConfig {
     bool publish_all = false;                          // -P: every exposed port
     std::vector<std::string> dns;                      // --dns
     std::vector<std::string> extra_hosts;              // --add-host NAME:IP
+    LogConfig log_config;
 };
 
 struct ContainerConfig {

@@ -117,4 +117,10 @@ sys::Result<int> supervise(pid_t pid, SuperviseIo io, logs::JsonFileWriter* log)
     return status;
 }
 
+sys::Result<logs::JsonFileWriter> open_log(const Container& c) {
+    if (!c.host.log_config.keeps_file()) return logs::JsonFileWriter::discard();
+    auto rotation = MD_TRY_CTX(logs::parse_rotation(c.host.log_config.config), "container " + c.name + ": LogConfig");
+    return logs::JsonFileWriter::open(c.log_path, rotation);
+}
+
 }  // namespace mydocker::engine::containers

@@ -7,6 +7,7 @@
 
 #include <functional>
 
+#include "engine/containers/record.h"
 #include "engine/logs/logs.h"
 #include "sys/error.h"
 
@@ -29,5 +30,9 @@ struct SuperviseIo {
 /// Run the loop until `pid` (our child) exits; returns its wait status. The forwarded
 /// signals must have been blocked (runtime::block_forwarded_signals) before the child existed.
 sys::Result<int> supervise(pid_t pid, SuperviseIo io, logs::JsonFileWriter* log);
+
+/// The writer of the container's log, as its LogConfig says (json-file with its rotation, or
+/// none: nothing kept).
+sys::Result<logs::JsonFileWriter> open_log(const Container& c);
 
 }  // namespace mydocker::engine::containers

@@ -205,9 +205,11 @@ sys::Result<std::vector<StoredImage>> Layout::read_all() const {
 }
 
 sys::Result<WriteLock> Layout::lock() const {
+    // Root-only (engine/store/perms.h): layers hold images' setuid files and device nodes.
+    MD_TRY(sys::mkdir_all(images_, 0700));
     MD_TRY(sys::mkdir_all(sys::path_join(images_, "blobs/sha256")));
     MD_TRY(sys::mkdir_all(tmp_dir(), 0700));
-    MD_TRY(sys::mkdir_all(layers_));
+    MD_TRY(sys::mkdir_all(layers_, 0700));
     auto fl = MD_TRY(sys::FileLock::acquire(sys::path_join(images_, "lock")));
     WriteLock lk(std::move(fl));
     std::string layout_file = sys::path_join(images_, "oci-layout");

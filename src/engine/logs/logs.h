@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,22 @@ namespace mydocker::engine::logs {
 
 enum class Stream { stdout_, stderr_ };
 
+/// json-file's rotation, docker's --log-opt max-size and max-file: before a record is written
+/// to a file that has reached max_size, the file becomes <log>.1 (the older ones <log>.2 ...
+/// up to <log>.<max_file-1>, the oldest dropped) and a new <log> starts. So a file ends at most
+/// one record past max_size, and the log keeps at most max_file files.
+struct Rotation {
+    int64_t max_size = -1;  // bytes; -1: no rotation (max_file alone changes nothing, as in docker)
+    int max_file = 1;       // files kept, the current one included
+};
+
+/// Validate json-file's options as docker does ("max-size" a positive size in decimal units,
+/// "max-file" at least 1, no other key); each error names the option.
+sys::Result<Rotation> parse_rotation(const std::map<std::string, std::string>& opts);
+
+/// The n-th rotated file of the log at `path` (n = 0: `path` itself).
+std::string rotated_path(const std::string& path, int n);
+
 /// Appends log records. Output is split at '\n'; a partial line is kept until its end arrives
 /// (or flush()), so one record is one line of the container's output.
 class JsonFileWriter {
@@ -23,7 +40,9 @@ public:
     /// A writer for the log at `path`, whose directory must exist. The file is made at the first
     /// record: a container that prints nothing costs no file (on the store's disk, an inode
     /// allocated on the path of every start).
-    static sys::Result<JsonFileWriter> open(const std::string& path);
+    static sys::Result<JsonFileWriter> open(const std::string& path, Rotation rotation = {});
+    /// A writer that keeps nothing (--log-driver none).
+    static JsonFileWriter discard();
     /// Feed a chunk read from the container's stdout or stderr.
     sys::Result<void> write(Stream s, std::string_view data);
     /// Write out any partial lines (at container exit).
@@ -31,9 +50,14 @@ public:
 
 private:
     sys::Result<void> append(const std::string& out);
+    sys::Result<void> open_current();
+    sys::Result<void> rotate();
 
     std::string path_;
+    bool discard_ = false;
+    Rotation rotation_;
     sys::UniqueFd fd_;
+    int64_t size_ = 0;  // of the current file, once fd_ is open
     std::string pending_[2];
 };
 
@@ -53,10 +77,11 @@ std::string format_time(std::chrono::system_clock::time_point t);
 sys::Result<std::chrono::system_clock::time_point> parse_time(std::string_view s,
                                                              std::chrono::system_clock::time_point now);
 
-/// Copy the log at `path` to out_fd (stdout records) and err_fd (stderr records). With
-/// follow, keeps reading new records until `running()` returns false and the file is drained
-/// (polls with a bound, no busy loop); an empty `running` counts as not running. A reader that
-/// went away (EPIPE on out_fd or err_fd) ends the copy without an error.
+/// Copy the log at `path`, its rotated files first (oldest first), to out_fd (stdout records) and
+/// err_fd (stderr records). With follow, keeps reading new records until `running()` returns false
+/// and the file is drained (polls with a bound, no busy loop), going on in the new file after a
+/// rotation; an empty `running` counts as not running. A reader that went away (EPIPE on out_fd or
+/// err_fd) ends the copy without an error.
 sys::Result<void> read(const std::string& path, const ReadOptions& opts, int out_fd, int err_fd,
                        const std::function<bool()>& running = {});
 

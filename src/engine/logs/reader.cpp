@@ -54,9 +54,15 @@ class Output {
     std::string buf_;
 };
 
-// Offset of the first of the last `n` complete records (lines ending in '\n') before `size`.
+// Where the last `n` complete records (lines ending in '\n') of a file start, and how many of
+// them (fewer than n: the whole file, and the rest is in the older files).
+struct TailStart {
+    off_t offset = 0;
+    size_t records = 0;
+};
+
 // Reads backwards in chunks, so a tail of a large log costs what it prints.
-sys::Result<off_t> tail_start(int fd, off_t size, size_t n) {
+sys::Result<TailStart> tail_start(int fd, off_t size, size_t n) {
     // The (n+1)-th '\n' from the end ends the record just before the ones wanted.
     size_t newlines = 0;
     std::string buf(kChunk, '\0');
@@ -68,18 +74,19 @@ sys::Result<off_t> tail_start(int fd, off_t size, size_t n) {
         if (got < 0) return sys::fail_errno("read log");
         if (static_cast<size_t>(got) < len) len = static_cast<size_t>(got);  // truncated under us
         for (size_t i = len; i-- > 0;) {
-            if (buf[i] == '\n' && ++newlines == n + 1) return begin + static_cast<off_t>(i) + 1;
+            if (buf[i] == '\n' && ++newlines == n + 1)
+                return TailStart{begin + static_cast<off_t>(i) + 1, n};
         }
         end = begin;
     }
-    return 0;
+    return TailStart{0, newlines};
 }
 
 // Wakes a follower when the file (or, with `events` IN_CREATE | IN_MOVED_TO, the directory)
 // changes, at the latest after kPollMs.
 class ChangeWaiter {
   public:
-    explicit ChangeWaiter(const std::string& path, uint32_t events = IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB) {
+    explicit ChangeWaiter(const std::string& path, uint32_t events) {
         int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
         if (fd < 0) return;  // fall back to the bounded sleep
         fd_.reset(fd);
@@ -123,6 +130,10 @@ class Copier {
 
     sys::Result<void> flush() { return out_.flush(); }
 
+    /// At the end of a rotated file: a line it left unfinished (a crash) is not the start of
+    /// the next file's first one.
+    void end_file() { carry_.clear(); }
+
   private:
     sys::Result<bool> record(std::string_view line) {
         if (line.empty()) return true;
@@ -156,6 +167,11 @@ class Copier {
     std::string carry_;  // the start of a line whose '\n' has not been read yet
 };
 
+std::string dir_of(const std::string& path) {
+    std::string dir = path.substr(0, path.rfind('/') + 1);
+    return dir.empty() ? "." : dir;
+}
+
 // The log at `path`, or an invalid fd if there is none (yet): the monitor makes it at the
 // container's first output. Following, it waits for that while the container runs.
 sys::Result<sys::UniqueFd> open_log(const std::string& path, const ReadOptions& opts,
@@ -164,7 +180,7 @@ sys::Result<sys::UniqueFd> open_log(const std::string& path, const ReadOptions& 
     if (fd || fd.error().err() != ENOENT) return fd;
     if (!opts.follow || !running) return sys::UniqueFd{};
     // Watch first, then look again: a log made in between is not missed.
-    ChangeWaiter waiter(path.substr(0, path.rfind('/') + 1), IN_CREATE | IN_MOVED_TO);
+    ChangeWaiter waiter(dir_of(path), IN_CREATE | IN_MOVED_TO);
     for (;;) {
         // Asked before looking: a log made just before the container ended is still read.
         bool more = running() && !(opts.until && system_clock::now() > *opts.until);
@@ -175,28 +191,108 @@ sys::Result<sys::UniqueFd> open_log(const std::string& path, const ReadOptions& 
     }
 }
 
+// The rotated files of the log, oldest first (<log>.N ... <log>.1), open; a rotation while they
+// are opened one by one may show a record twice or skip one file, not more.
+sys::Result<std::vector<sys::UniqueFd>> open_rotated(const std::string& path) {
+    std::vector<sys::UniqueFd> out;
+    for (int i = 1;; ++i) {
+        auto fd = sys::open_file(rotated_path(path, i), O_RDONLY);
+        if (!fd && fd.error().err() == ENOENT) break;
+        if (!fd) return sys::fail(std::move(fd.error()));
+        out.insert(out.begin(), std::move(*fd));
+    }
+    return out;
+}
+
+// --tail over all the files (oldest first): moves each file to where its part starts and
+// returns the index of the first one to read.
+sys::Result<size_t> seek_tail(std::vector<sys::UniqueFd>& files, size_t n,
+                              const std::string& path) {
+    for (size_t i = files.size(); i-- > 0;) {
+        if (!files[i]) continue;
+        struct stat st;
+        if (::fstat(files[i].get(), &st) < 0) return sys::fail_errno("stat \"" + path + "\"");
+        auto t = MD_TRY_CTX(tail_start(files[i].get(), st.st_size, n), "\"" + path + "\"");
+        if (::lseek(files[i].get(), t.offset, SEEK_SET) < 0)
+            return sys::fail_errno("seek \"" + path + "\"");
+        n -= t.records;
+        if (n == 0) return i;
+    }
+    return 0;
+}
+
+// After `fd` (the log once) was rotated: the file that came after it, if there is one yet. It
+// is now <log>.k (or gone, with max-file 1), so the next is <log>.k-1, or <log> itself.
+sys::Result<sys::UniqueFd> open_successor(int fd, const std::string& path) {
+    struct stat old;
+    if (::fstat(fd, &old) < 0) return sys::fail_errno("stat \"" + path + "\"");
+    int next = 0;
+    for (int k = 1;; ++k) {
+        struct stat st;
+        if (::stat(rotated_path(path, k).c_str(), &st) < 0) break;
+        if (st.st_dev == old.st_dev && st.st_ino == old.st_ino) {
+            next = k - 1;
+            break;
+        }
+    }
+    auto succ = sys::open_file(rotated_path(path, next), O_RDONLY);
+    if (!succ && succ.error().err() == ENOENT) return sys::UniqueFd{};
+    return succ;
+}
+
+// True once `path` no longer names the file open at `fd`: the writer rotated it.
+bool rotated_away(int fd, const std::string& path) {
+    struct stat a, b;
+    if (::fstat(fd, &a) < 0) return false;
+    if (::stat(path.c_str(), &b) < 0) return errno == ENOENT;
+    return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+}
+
+// Read one file to its end; false once --until ended the copy.
+sys::Result<bool> copy_file(int fd, const std::string& path, Copier& copier, std::string& buf) {
+    for (;;) {
+        ssize_t n = MD_RETRY(::read(fd, buf.data(), buf.size()));
+        if (n < 0) return sys::fail_errno("read \"" + path + "\"");
+        if (n == 0) return true;
+        if (!MD_TRY(copier.feed(std::string_view(buf.data(), static_cast<size_t>(n)))))
+            return false;
+    }
+}
+
 sys::Result<void> copy_log(const std::string& path, const ReadOptions& opts, int out_fd, int err_fd,
                            const std::function<bool()>& running) {
-    auto fd = MD_TRY(open_log(path, opts, running));
-    if (!fd) return {};
-    if (opts.tail) {
-        struct stat st;
-        if (::fstat(fd.get(), &st) < 0) return sys::fail_errno("stat \"" + path + "\"");
-        off_t start = MD_TRY_CTX(tail_start(fd.get(), st.st_size, *opts.tail), "\"" + path + "\"");
-        if (::lseek(fd.get(), start, SEEK_SET) < 0) return sys::fail_errno("seek \"" + path + "\"");
-    }
+    // Watch first (the dir: the current file's writes, and a new one after a rotation), so no
+    // write after our reads goes unnoticed.
+    std::optional<ChangeWaiter> waiter;
+    if (opts.follow)
+        waiter.emplace(dir_of(path),
+                       IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_CREATE | IN_MOVED_TO);
+    auto files = MD_TRY(open_rotated(path));
+    files.push_back(MD_TRY(open_log(path, opts, running)));
+    size_t first = opts.tail ? MD_TRY(seek_tail(files, *opts.tail, path)) : 0;
+    sys::UniqueFd fd = std::move(files.back());
+    files.pop_back();
 
     Copier copier(opts, out_fd, err_fd);
-    std::optional<ChangeWaiter> waiter;
-    if (opts.follow) waiter.emplace(path);  // before the first read, so no write goes unnoticed
-    bool last_pass = !opts.follow;          // after this read to EOF, stop
     std::string buf(kChunk, '\0');
+    for (size_t i = first; i < files.size(); ++i) {
+        if (!MD_TRY(copy_file(files[i].get(), path, copier, buf))) return copier.flush();
+        copier.end_file();
+    }
+    if (!fd) return copier.flush();
+    bool last_pass = !opts.follow;  // after this read to EOF, stop
+    bool drained = false;           // the file at fd was rotated away and read to its end
     for (;;) {
-        ssize_t n = MD_RETRY(::read(fd.get(), buf.data(), buf.size()));
-        if (n < 0) return sys::fail_errno("read \"" + path + "\"");
-        if (n > 0) {
-            bool go_on = MD_TRY(copier.feed(std::string_view(buf.data(), static_cast<size_t>(n))));
-            if (!go_on) break;
+        if (!MD_TRY(copy_file(fd.get(), path, copier, buf))) break;
+        if (drained) {
+            if (auto next = MD_TRY(open_successor(fd.get(), path))) {
+                fd = std::move(next);
+                copier.end_file();
+                drained = false;
+                continue;
+            }
+        } else if (opts.follow && rotated_away(fd.get(), path)) {
+            drained = true;  // read it once more: what was written before the rotation
             continue;
         }
         if (last_pass) break;

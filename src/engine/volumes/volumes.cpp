@@ -48,7 +48,7 @@ std::string volume_dir(const Context& ctx, const std::string& name) {
 }
 
 sys::Result<sys::FileLock> lock_volumes(const Context& ctx) {
-    MD_TRY_CTX(sys::mkdir_all(ctx.volumes_dir(), 0711), "create the volumes directory");
+    MD_TRY_CTX(sys::mkdir_all(ctx.volumes_dir(), 0700), "create the volumes directory");
     return sys::FileLock::acquire(sys::path_join(ctx.volumes_dir(), kLockFile));
 }
 

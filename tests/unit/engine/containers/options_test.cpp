@@ -1,6 +1,8 @@
 // run/create flag parsing and validation: pure logic, no containers.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "engine/containers/options.h"
 #include "engine/containers/record.h"
 
@@ -154,6 +156,14 @@ TEST(Prepare, BadInputNamesTheFlag) {
         {[](RunRequest& r) { r.cap_add = {"NOPE"}; }, "--cap-add"},
         {[](RunRequest& r) { r.ulimits = {"nofile=x"}; }, "--ulimit"},
         {[](RunRequest& r) { r.tmpfs = {"rel"}; }, "--tmpfs"},
+        {[](RunRequest& r) { r.log_driver = "syslog"; }, "--log-driver"},
+        {[](RunRequest& r) { r.log_opts = {"max-size=abc"}; }, "--log-opt max-size=abc"},
+        {[](RunRequest& r) { r.log_opts = {"max-size=0"}; }, "--log-opt max-size=0"},
+        {[](RunRequest& r) { r.log_opts = {"max-size=1m", "max-file=0"}; }, "--log-opt max-file=0"},
+        {[](RunRequest& r) { r.log_opts = {"max-file=two"}; }, "--log-opt max-file=two"},
+        {[](RunRequest& r) { r.log_opts = {"colour=red"}; }, "--log-opt colour"},
+        {[](RunRequest& r) { r.log_opts = {"max-size"}; }, "--log-opt"},
+        {[](RunRequest& r) { r.log_driver = "none"; r.log_opts = {"max-size=1m"}; }, "--log-opt"},
     };
     for (const auto& tc : cases) {
         auto r = req_for();
@@ -215,6 +225,28 @@ TEST(Prepare, NoCommand) {
     auto c = prepare(req_for(), img);
     ASSERT_FALSE(c);
     EXPECT_NE(c.error().message().find("no command"), std::string::npos);
+}
+
+TEST(Prepare, LogConfig) {
+    auto c = prepare(req_for(), busybox_like());
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->host.log_config.type, "json-file");
+    EXPECT_TRUE(c->host.log_config.config.empty());
+    auto r = req_for();
+    r.log_opts = {"max-size=10m", "max-file=2", "max-file=3"};  // repeated: the last one counts
+    c = prepare(r, busybox_like());
+    ASSERT_TRUE(c) << c.error().message();
+    std::map<std::string, std::string> want{{"max-size", "10m"}, {"max-file", "3"}};
+    EXPECT_EQ(c->host.log_config.config, want);
+    auto back = from_json(to_json(*c, false));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->host.log_config.type, "json-file");
+    EXPECT_EQ(back->host.log_config.config, want);
+    r = req_for();
+    r.log_driver = "none";
+    c = prepare(r, busybox_like());
+    ASSERT_TRUE(c);
+    EXPECT_EQ(from_json(to_json(*c, false))->host.log_config.type, "none");
 }
 
 TEST(Record, JsonRoundTrip) {

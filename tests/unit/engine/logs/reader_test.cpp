@@ -307,5 +307,96 @@ TEST_F(ReaderTest, FollowStopsAtUntil) {
     EXPECT_EQ(out(), "before\n");
 }
 
+// Rotated files as the writer leaves them: <log>.2 the oldest, then <log>.1, then <log>.
+void write_rotated(const std::string& path) {
+    ASSERT_TRUE(sys::write_file(path + ".2", record("a\n", "stdout", "2026-11-23T18:00:01Z") +
+                                                 record("b\n", "stderr", "2026-11-23T18:00:02Z")));
+    ASSERT_TRUE(sys::write_file(path + ".1", record("c\n", "stdout", "2026-11-23T18:00:03Z") +
+                                                 record("d\n", "stdout", "2026-11-23T18:00:04Z")));
+    ASSERT_TRUE(sys::write_file(path, record("e\n", "stdout", "2026-11-23T18:00:05Z")));
+}
+
+TEST_F(ReaderTest, ReadsTheRotatedFilesOldestFirst) {
+    write_rotated(path_);
+    auto r = read(path_, {}, out_.get(), out_.get());
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(out(), "a\nb\nc\nd\ne\n");
+}
+
+TEST_F(ReaderTest, TailAndSinceSpanTheRotatedFiles) {
+    write_rotated(path_);
+    ReadOptions opts;
+    opts.tail = 3;
+    ASSERT_TRUE(read(path_, opts, out_.get(), out_.get()));
+    EXPECT_EQ(out(), "c\nd\ne\n");
+    reset_outputs();
+    opts.tail = 4;
+    ASSERT_TRUE(read(path_, opts, out_.get(), out_.get()));
+    EXPECT_EQ(out(), "b\nc\nd\ne\n");
+    reset_outputs();
+    opts.tail = 100;
+    ASSERT_TRUE(read(path_, opts, out_.get(), out_.get()));
+    EXPECT_EQ(out(), "a\nb\nc\nd\ne\n");
+    reset_outputs();
+    opts.tail.reset();
+    opts.since = at("2026-11-23T18:00:02Z");
+    opts.until = at("2026-11-23T18:00:04Z");
+    ASSERT_TRUE(read(path_, opts, out_.get(), out_.get()));
+    EXPECT_EQ(out(), "b\nc\nd\n");
+}
+
+TEST_F(ReaderTest, FollowGoesOnAcrossRotations) {
+    Watchdog watchdog(20s);
+    std::atomic<bool> running{true};
+    std::thread writer([&] {
+        auto w = JsonFileWriter::open(path_, Rotation{200, 3});
+        ASSERT_TRUE(w);
+        for (int i = 0; i < 12; ++i) {
+            ASSERT_TRUE(w->write(Stream::stdout_,
+                                 "line " + std::to_string(i) + " " + std::string(60, 'y') + "\n"));
+            std::this_thread::sleep_for(60ms);  // the follower sees each file and each rotation
+        }
+        running = false;
+    });
+    ReadOptions opts;
+    opts.follow = true;
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    auto r =
+        run(opts, [&] { return running.load() && std::chrono::steady_clock::now() < deadline; });
+    writer.join();
+    ASSERT_TRUE(r) << r.error().message();
+    ASSERT_TRUE(sys::path_exists(path_ + ".2"))
+        << "the writer did not rotate: the test proves nothing";
+    std::string want;
+    for (int i = 0; i < 12; ++i)
+        want += "line " + std::to_string(i) + " " + std::string(60, 'y') + "\n";
+    EXPECT_EQ(out(), want);
+}
+
+TEST_F(ReaderTest, FollowGoesOnAfterMaxFileOneStartsOver) {
+    Watchdog watchdog(20s);
+    std::atomic<bool> running{true};
+    std::thread writer([&] {
+        auto w = JsonFileWriter::open(path_, Rotation{150, 1});
+        ASSERT_TRUE(w);
+        for (int i = 0; i < 6; ++i) {
+            ASSERT_TRUE(
+                w->write(Stream::stdout_, "n" + std::to_string(i) + std::string(80, 'z') + "\n"));
+            std::this_thread::sleep_for(60ms);
+        }
+        running = false;
+    });
+    ReadOptions opts;
+    opts.follow = true;
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    auto r =
+        run(opts, [&] { return running.load() && std::chrono::steady_clock::now() < deadline; });
+    writer.join();
+    ASSERT_TRUE(r) << r.error().message();
+    std::string want;
+    for (int i = 0; i < 6; ++i) want += "n" + std::to_string(i) + std::string(80, 'z') + "\n";
+    EXPECT_EQ(out(), want);
+}
+
 }  // namespace
 }  // namespace mydocker::engine::logs

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <string_view>
@@ -313,15 +314,16 @@ sys::Result<void> validate_seccomp(const Seccomp& s) {
     return {};
 }
 
-sys::Result<SeccompFilter> compile_seccomp(const Seccomp& s, const sys::Logger& log) {
-    MD_TRY(validate_seccomp(s));
+namespace {
 
+// libseccomp's filter of the validated `s`, generated as a BPF program.
+sys::Result<std::unique_ptr<SeccompFilter::Impl>> build_filter(const Seccomp& s,
+                                                               const sys::Logger& log) {
     const ActionName* def = find_name(actions, s.default_action);
     const uint32_t def_action = action_value(def->kind, s.default_errno_ret);
 
-    SeccompFilter filter;
-    filter.impl_ = std::make_unique<SeccompFilter::Impl>();
-    scmp_filter_ctx ctx = filter.impl_->ctx = seccomp_init(def_action);
+    auto impl = std::make_unique<SeccompFilter::Impl>();
+    scmp_filter_ctx ctx = impl->ctx = seccomp_init(def_action);
     // seccomp_init gives no errno; it fails for an action the kernel or library lacks.
     if (!ctx)
         return sys::fail_invalid("defaultAction: " + quoted(s.default_action) +
@@ -358,7 +360,7 @@ sys::Result<SeccompFilter> compile_seccomp(const Seccomp& s, const sys::Logger& 
                 std::to_string(SCMP_VER_MAJOR) + "." + std::to_string(SCMP_VER_MINOR) + ")");
         MD_TRY(set_attr(*flag->attr, 1,
                         field + ": " + quoted(flag->name) + " is not supported by this kernel"));
-        filter.impl_->flags |= flag->kernel_flag;
+        impl->flags |= flag->kernel_flag;
     }
 
     size_t rules = 0;
@@ -404,7 +406,7 @@ sys::Result<SeccompFilter> compile_seccomp(const Seccomp& s, const sys::Logger& 
             } else {
                 MD_TRY(add(static_cast<unsigned>(sc.args.size()), cmps.data()));
             }
-            if (kind == ActionKind::notify) filter.impl_->notify = true;
+            if (kind == ActionKind::notify) impl->notify = true;
         }
     }
 
@@ -414,7 +416,7 @@ sys::Result<SeccompFilter> compile_seccomp(const Seccomp& s, const sys::Logger& 
     }
     // Notification needs the kernel's SECCOMP_FILTER_FLAG_NEW_LISTENER (API level 5); TSYNC
     // together with it needs SECCOMP_FILTER_FLAG_TSYNC_ESRCH (level 6).
-    if (filter.impl_->notify) {
+    if (impl->notify) {
         const unsigned api = seccomp_api_get();
         if (api < 5)
             return sys::fail_invalid(
@@ -423,14 +425,108 @@ sys::Result<SeccompFilter> compile_seccomp(const Seccomp& s, const sys::Logger& 
                 std::to_string(api) + ", needs 5)");
         // As libseccomp asks for them: a listener, and with TSYNC an error rather than a
         // thread id when synchronizing fails (the result is the listener fd).
-        filter.impl_->flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
-        if (filter.impl_->flags & SECCOMP_FILTER_FLAG_TSYNC)
-            filter.impl_->flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+        impl->flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        if (impl->flags & SECCOMP_FILTER_FLAG_TSYNC) impl->flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
     }
-    filter.impl_->program = MD_TRY(generate_bpf(ctx));
+    impl->program = MD_TRY(generate_bpf(ctx));
     // The program is all that is loaded: the rules can go before the init is cloned.
     seccomp_release(ctx);
-    filter.impl_->ctx = nullptr;
+    impl->ctx = nullptr;
+    return impl;
+}
+
+// The cache of generated programs (compile_seccomp's cache_dir). The key is the whole input
+// of the generation: every field of the profile that reaches libseccomp, libseccomp's
+// version, the kernel's API level (libseccomp picks actions and flags by it) and the native
+// architecture. Each field is length-prefixed, so no two profiles share a key.
+std::string cache_key(const Seccomp& s) {
+    std::string k = "mydocker seccomp program 1\n";
+    auto add = [&k](std::string_view v) {
+        k += std::to_string(v.size());
+        k += ':';
+        k += v;
+    };
+    auto add_num = [&](std::optional<uint64_t> v) { add(v ? std::to_string(*v) : "-"); };
+    add_num(SCMP_VER_MAJOR * 10000ULL + SCMP_VER_MINOR * 100ULL + SCMP_VER_MICRO);
+    add_num(seccomp_api_get());
+    add_num(seccomp_arch_native());
+    add(s.default_action);
+    add_num(s.default_errno_ret);
+    add_num(s.architectures.size());
+    for (const auto& a : s.architectures) add(a);
+    add_num(s.flags.size());
+    for (const auto& f : s.flags) add(f);
+    add_num(s.syscalls.size());
+    for (const auto& sc : s.syscalls) {
+        add_num(sc.names.size());
+        for (const auto& n : sc.names) add(n);
+        add(sc.action);
+        add_num(sc.errno_ret);
+        add_num(sc.args.size());
+        for (const auto& a : sc.args) {
+            add_num(a.index);
+            add_num(a.value);
+            add_num(a.value_two);
+            add(a.op);
+        }
+    }
+    return k;
+}
+
+// FNV-1a: only names the file; the key inside is compared whole.
+std::string cache_path(const std::string& dir, const std::string& key) {
+    uint64_t h = 14695981039346656037ULL;
+    for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+    char name[32];
+    std::snprintf(name, sizeof name, "%016llx.bpf", static_cast<unsigned long long>(h));
+    return dir + "/" + name;
+}
+
+// A file is the key, a NUL, the seccomp(2) flags (8 bytes), the notify byte, the program.
+std::unique_ptr<SeccompFilter::Impl> read_cached(const std::string& dir, const std::string& key) {
+    auto text = sys::read_file(cache_path(dir, key));
+    const size_t head = key.size() + 1 + sizeof(uint64_t) + 1;
+    if (!text || text->size() <= head || text->compare(0, key.size(), key) != 0 ||
+        (*text)[key.size()] != '\0')
+        return nullptr;
+    const size_t prog_bytes = text->size() - head;
+    if (prog_bytes % sizeof(sock_filter) != 0 || prog_bytes / sizeof(sock_filter) > BPF_MAXINSNS)
+        return nullptr;
+    auto impl = std::make_unique<SeccompFilter::Impl>();
+    uint64_t flags = 0;
+    std::memcpy(&flags, text->data() + key.size() + 1, sizeof flags);
+    impl->flags = flags;
+    impl->notify = (*text)[head - 1] != 0;
+    impl->program.resize(prog_bytes / sizeof(sock_filter));
+    std::memcpy(impl->program.data(), text->data() + head, prog_bytes);
+    return impl;
+}
+
+void write_cached(const std::string& dir, const std::string& key, const SeccompFilter::Impl& impl,
+                  const sys::Logger& log) {
+    std::string data = key;
+    data += '\0';
+    const uint64_t flags = impl.flags;
+    data.append(reinterpret_cast<const char*>(&flags), sizeof flags);
+    data += impl.notify ? '\1' : '\0';
+    data.append(reinterpret_cast<const char*>(impl.program.data()),
+                impl.program.size() * sizeof(sock_filter));
+    auto r = sys::mkdir_all(dir, 0700);
+    if (r) r = sys::write_file_atomic(cache_path(dir, key), data, 0600);
+    if (!r) log.debug("seccomp: program not cached: " + r.error().message());
+}
+
+}  // namespace
+
+sys::Result<SeccompFilter> compile_seccomp(const Seccomp& s, const sys::Logger& log,
+                                           const std::string& cache_dir) {
+    MD_TRY(validate_seccomp(s));
+    SeccompFilter filter;
+    const std::string key = cache_dir.empty() ? std::string() : cache_key(s);
+    if (!key.empty()) filter.impl_ = read_cached(cache_dir, key);
+    if (filter.impl_) return filter;
+    filter.impl_ = MD_TRY(build_filter(s, log));
+    if (!key.empty()) write_cached(cache_dir, key, *filter.impl_, log);
     return filter;
 }
 

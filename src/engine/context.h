@@ -32,8 +32,13 @@ struct Context {
     std::string leases_dir() const { return sys::path_join(run_root, "networks"); }
     /// The runtime's state dirs (one per container).
     std::string runtime_dir() const { return sys::path_join(run_root, "runtime"); }
+    /// Seccomp programs generated for the profiles containers used (one per profile and
+    /// capability set): on the run root, so a new kernel after a reboot starts afresh.
+    std::string seccomp_cache_dir() const { return sys::path_join(run_root, "seccomp"); }
     /// The runtime library's context for containers of this engine.
-    runtime::Context runtime() const { return runtime::Context{log, runtime_dir(), cgroup_root}; }
+    runtime::Context runtime() const {
+        return runtime::Context{log, runtime_dir(), cgroup_root, seccomp_cache_dir()};
+    }
 };
 
 }  // namespace mydocker::engine

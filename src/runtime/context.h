@@ -11,6 +11,9 @@ struct Context {
     const sys::Logger& log;
     std::string root = "/run/mydocker-runc";  // state root: one directory per container
     std::string cgroup_root = "/sys/fs/cgroup";
+    // Where generated seccomp programs are kept for the next container with the same
+    // profile (compile_seccomp); empty: generated every time.
+    std::string seccomp_cache;
 };
 
 }  // namespace mydocker::runtime

@@ -147,7 +147,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     if (::stat(spec.root.path.c_str(), &rst) < 0 || !S_ISDIR(rst.st_mode))
         return sys::fail(sys::Error::from_errno(ENOENT, "root.path: rootfs \"" + spec.root.path + "\" is not a directory"));
     std::optional<SeccompFilter> seccomp;
-    if (lx.seccomp) seccomp = MD_TRY_CTX(compile_seccomp(*lx.seccomp, ctx.log), "linux.seccomp");
+    if (lx.seccomp) seccomp = MD_TRY_CTX(compile_seccomp(*lx.seccomp, ctx.log, ctx.seccomp_cache), "linux.seccomp");
     if (spec.process->capabilities) warn_ungrantable(*spec.process->capabilities, ctx.log);
     const Namespace* user_ns = lx.find_namespace(NamespaceType::user);
     bool new_user_ns = user_ns && user_ns->path.empty();

@@ -111,7 +111,7 @@ sys::Result<int> exec(const Context& ctx, const ExecOptions& o) {
     if (proc.terminal && o.detach && o.console_socket.empty())
         return sys::fail_invalid("--tty: a detached exec with a terminal needs --console-socket");
     std::optional<SeccompFilter> seccomp;
-    if (spec.linux && spec.linux->seccomp) seccomp = MD_TRY_CTX(compile_seccomp(*spec.linux->seccomp, ctx.log), "linux.seccomp");
+    if (spec.linux && spec.linux->seccomp) seccomp = MD_TRY_CTX(compile_seccomp(*spec.linux->seccomp, ctx.log, ctx.seccomp_cache), "linux.seccomp");
     int min_fd = 3 + static_cast<int>(o.preserve_fds);
 
     auto namespaces = MD_TRY(open_namespaces(st.pid));

@@ -107,6 +107,8 @@ void add_run_flags(CLI::App* cmd, ec::RunRequest& r, std::string& entrypoint, bo
     cmd->add_flag("--privileged", r.privileged, "give extended privileges to this container");
     cmd->add_option("--cap-add", r.cap_add, "add Linux capabilities")->allow_extra_args(false);
     cmd->add_option("--cap-drop", r.cap_drop, "drop Linux capabilities")->allow_extra_args(false);
+    cmd->add_option("--security-opt", r.security_opts, "security options: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges")
+        ->allow_extra_args(false);
     cmd->add_option("--ulimit", r.ulimits, "ulimit options (nofile=1024:2048)")->allow_extra_args(false);
     cmd->add_option("-l,--label", r.labels, "set metadata on a container")->allow_extra_args(false);
     cmd->add_option("--network,--net", r.network, "network: bridge (default), none, host, container:NAME, or a network's name");

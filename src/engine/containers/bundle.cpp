@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/containers/options.h"
+#include "engine/containers/security.h"
 #include "engine/networks/networks.h"
 #include "engine/volumes/volumes.h"
 #include "runtime/capabilities.h"
@@ -289,15 +290,8 @@ sys::Result<Json> build_config(const Context& ctx, const Container& c, const Net
     // Capabilities: Docker's default set, then --cap-add / --cap-drop; --privileged: all.
     std::vector<std::string> caps;
     if (c.host.privileged || std::count(c.host.cap_add.begin(), c.host.cap_add.end(), "ALL")) {
-        // Every capability we hold ourselves (as docker gives the daemon's): a VM or an outer
-        // container may not grant all of them, and a cap we lack cannot be given.
-        uint64_t held = ~0ULL;
-        if (auto status = sys::read_file("/proc/self/status")) {
-            size_t at = status->find("CapPrm:");
-            if (at != std::string::npos) held = std::strtoull(status->c_str() + at + 7, nullptr, 16);
-        }
-        for (int i = 0; i <= runtime::last_capability(); ++i)
-            if (held & (1ULL << i)) caps.push_back(runtime::capability_name(i));
+        // Every capability we hold ourselves (as docker gives the daemon's).
+        caps = held_capabilities();
     } else {
         caps = runtime::default_capabilities();
         for (const auto& a : c.host.cap_add)
@@ -355,11 +349,6 @@ sys::Result<Json> build_config(const Context& ctx, const Container& c, const Net
     }
     Json res = Json::object();
     res["devices"] = Json::array({{{"allow", false}, {"access", "rwm"}}});
-    if (c.host.privileged) {
-        res["devices"] = Json::array({{{"allow", true}, {"access", "rwm"}}});
-        linux.erase("maskedPaths");
-        linux.erase("readonlyPaths");
-    }
     if (c.host.memory > 0) {
         res["memory"]["limit"] = c.host.memory;
         if (c.host.memory_swap != 0) res["memory"]["swap"] = c.host.memory_swap;
@@ -372,7 +361,7 @@ sys::Result<Json> build_config(const Context& ctx, const Container& c, const Net
     if (!c.host.cpuset_cpus.empty()) res["cpu"]["cpus"] = c.host.cpuset_cpus;
     if (c.host.pids_limit != 0) res["pids"]["limit"] = c.host.pids_limit;
     linux["resources"] = res;
-    if (c.host.privileged) spec["process"].erase("apparmorProfile");
+    MD_TRY(apply_security(spec, c.host, caps));
     return spec;
 }
 

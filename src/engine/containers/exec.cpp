@@ -12,6 +12,7 @@
 
 #include "engine/containers/bundle.h"
 #include "engine/containers/containers.h"
+#include "engine/containers/security.h"
 #include "engine/images/store.h"
 #include "runtime/container.h"
 #include "runtime/rootfs.h"
@@ -78,7 +79,8 @@ sys::Result<int> exec(const Context& ctx, const std::string& ref, const ExecRequ
     }
     o.tty = req.tty;
     o.detach = req.detach;
-    if (req.privileged) o.cap_add = {"ALL"};
+    // docker's exec --privileged: every capability (the runtime takes names, not "ALL").
+    if (req.privileged) o.cap_add = held_capabilities();
     return runtime::exec(ctx.runtime(), o);
 }
 

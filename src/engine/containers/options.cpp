@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "engine/containers/security.h"
 #include "engine/logs/logs.h"
 #include "engine/networks/files.h"
 #include "runtime/capabilities.h"
@@ -331,6 +332,7 @@ sys::Result<Container> prepare(const RunRequest& req, const images::Image& image
     }
     for (const auto& cap : req.cap_add) h.cap_add.push_back(MD_TRY_CTX(normalize_cap(cap), "--cap-add"));
     for (const auto& cap : req.cap_drop) h.cap_drop.push_back(MD_TRY_CTX(normalize_cap(cap), "--cap-drop"));
+    h.security_opt = MD_TRY(normalize_security_opts(req.security_opts));
     h.privileged = req.privileged;
     h.readonly_rootfs = req.read_only;
     h.auto_remove = req.rm;

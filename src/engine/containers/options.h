@@ -26,6 +26,7 @@ struct RunRequest {
     int64_t pids_limit = 0;
     std::string workdir, user, hostname;
     std::vector<std::string> cap_add, cap_drop, ulimits, labels;
+    std::vector<std::string> security_opts;        // --security-opt
     std::string network = "bridge";                // --network
     std::string ip;                                // --ip (a user network's address)
     std::vector<std::string> publish;              // -p

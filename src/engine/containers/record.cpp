@@ -107,6 +107,7 @@ std::string to_json(const Container& c, bool pretty) {
                        {"Privileged", h.privileged},
                        {"CapAdd", h.cap_add},
                        {"CapDrop", h.cap_drop},
+                       {"SecurityOpt", h.security_opt.empty() ? Json(nullptr) : Json(h.security_opt)},
                        {"ReadonlyRootfs", h.readonly_rootfs},
                        {"Init", h.init},
                        {"Tmpfs", tmpfs},
@@ -201,6 +202,7 @@ sys::Result<Container> from_json(const std::string& text) {
         c.host.privileged = get_or<bool>(h, "Privileged", false);
         c.host.cap_add = get_or<std::vector<std::string>>(h, "CapAdd", {});
         c.host.cap_drop = get_or<std::vector<std::string>>(h, "CapDrop", {});
+        c.host.security_opt = get_or<std::vector<std::string>>(h, "SecurityOpt", {});
         c.host.readonly_rootfs = get_or<bool>(h, "ReadonlyRootfs", false);
         c.host.init = get_or<bool>(h, "Init", false);
         c.host.tmpfs = get_map(h, "Tmpfs");

@@ -49,6 +49,8 @@ struct HostConfig {
     bool privileged = false;
     std::vector<std::string> cap_add;
     std::vector<std::string> cap_drop;
+    // --security-opt as docker records it: seccomp=FILE holds the file's profile itself.
+    std::vector<std::string> security_opt;
     bool readonly_rootfs = false;
     bool auto_remove = false;
     bool init = false;

@@ -106,3 +106,19 @@ assert_output_contains() {
 
 # cgroup_file CONTROLLER ID FILE: a v1 controller file of the container's cgroup.
 cgroup_file() { cat "/sys/fs/cgroup/$1/$CG_PARENT/$2/$3"; }
+
+# fail MESSAGE: fails the test with MESSAGE (as the runtime suite's helpers.bash).
+fail() {
+	echo "FAIL: $*" >&2
+	return 1
+}
+# refute COMMAND...: fails when COMMAND succeeds. (A bare `! cmd` never fails a bats test:
+# errexit ignores negated commands.)
+refute() {
+	if "$@"; then
+		fail "expected to fail but succeeded: $*"
+	fi
+}
+assert_failure() {
+	[[ "$status" -ne 0 ]] || fail "command succeeded, expected a failure; output: $output"
+}

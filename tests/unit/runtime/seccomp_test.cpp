@@ -18,6 +18,7 @@
 
 #include "child_process.h"
 #include "runtime/seccomp.h"
+#include "sys/files.h"
 
 namespace mydocker::runtime {
 namespace {
@@ -264,6 +265,47 @@ TEST(SeccompLoad, ErrnoRuleDeniesMkdir) {
                expect_ok("getpid", syscall(SYS_getpid));
     });
     EXPECT_TRUE(exited_ok(res)) << res.message;
+}
+
+// A program from the cache is the one libseccomp generated, and is found only for the same
+// profile: a different rule, or a cache file of another key under the same name, misses.
+TEST(SeccompLoad, CachedProgramIsReusedForTheSameProfileOnly) {
+    const std::string cache = ::testing::TempDir() + "/seccomp-cache-" + std::to_string(getpid());
+    Seccomp s = allow_all();
+    s.syscalls = {rule({"mkdir", "mkdirat"}, "SCMP_ACT_ERRNO", ENOSYS)};
+    auto first = compile_seccomp(s, quiet_log, cache);
+    ASSERT_TRUE(first.has_value()) << first.error().message();
+    auto files = sys::list_dir(cache);
+    ASSERT_TRUE(files.has_value());
+    ASSERT_EQ(files->size(), 1u);
+    const std::string file = cache + "/" + files->front();
+    auto text = sys::read_file(file);
+    ASSERT_TRUE(text.has_value());
+
+    // A miss that compiles again writes a second file; a hit writes nothing.
+    auto again = compile_seccomp(s, quiet_log, cache);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(sys::list_dir(cache)->size(), 1u);
+    const std::string dir = "/tmp/mydocker-seccomp-test-" + std::to_string(getpid());
+    auto res = run_in_child([&]() -> std::string {
+        if (auto e = load_in_child(*again); !e.empty()) return e;
+        return expect_errno("mkdir", mkdir(dir.c_str(), 0700), ENOSYS) + expect_ok("getpid", syscall(SYS_getpid));
+    });
+    EXPECT_TRUE(exited_ok(res)) << res.message;
+
+    s.syscalls[0].errno_ret = EACCES;
+    ASSERT_TRUE(compile_seccomp(s, quiet_log, cache).has_value());
+    EXPECT_EQ(sys::list_dir(cache)->size(), 2u);
+
+    // The file of the first profile, holding another key: not used, compiled afresh.
+    std::string forged = *text;
+    forged[forged.find("mkdirat")] = 'X';
+    ASSERT_TRUE(sys::write_file(file, forged, 0600).has_value());
+    s.syscalls[0].errno_ret = ENOSYS;
+    auto rebuilt = compile_seccomp(s, quiet_log, cache);
+    ASSERT_TRUE(rebuilt.has_value());
+    EXPECT_EQ(*sys::read_file(file), *text);
+    (void)sys::remove_all(cache);
 }
 
 TEST(SeccompLoad, ArgumentConditions) {

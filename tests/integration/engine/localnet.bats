@@ -197,3 +197,20 @@ stop_listener() {
 	[[ "$(fetch "http://127.0.0.1:$lo_port/")" == local ]]
 	[[ "$(fetch "http://127.0.0.1:$any_port/")" == any ]]
 }
+
+@test "a table of an older mydocker, without the guard, gets it at the next container" {
+	md run -d --name first busybox sleep 300
+	root_network_names
+	guard="iifname @bridges ip daddr 127.0.0.0/8 drop"
+	nft list table inet "$TABLE" | grep -q "$guard"
+	# what an older mydocker left: the table and the record of the last script, without it
+	nft delete chain inet "$TABLE" input
+	sed -i '/^\tchain input {$/,/^\t}$/d' "$MYDOCKER_ROOT/networks/rules.nft"
+	run -1 grep -q "chain input" "$MYDOCKER_ROOT/networks/rules.nft"
+	run -1 nft list chain inet "$TABLE" input
+	# a container without ports on the existing bridge
+	run md run --rm busybox true
+	assert_success
+	nft list table inet "$TABLE" | grep -q "$guard"
+	grep -q "$guard" "$MYDOCKER_ROOT/networks/rules.nft"
+}

@@ -6,6 +6,29 @@
 
 namespace mydocker::engine::networks {
 
+namespace {
+
+// route_localnet=1 on our bridges (so that replies to the host's 127.0.0.1 come back from a
+// published port) also lets the kernel accept a packet that a container addresses to
+// 127.0.0.0/8 through the bridge's MAC: every service the host binds to loopback would be
+// reachable from containers (the class of CVE-2020-8558). 127.0.0.0/8 is in the local routing
+// table, so such packets are always delivered locally and all pass the input hook, after the
+// prerouting DNAT: a published port's packets no longer have a loopback destination there,
+// and the only legitimate ones that do are the replies of connections the host opened from
+// 127.0.0.1 to a published port (DNAT'd, then masqueraded; de-masqueraded back to 127.0.0.1
+// in prerouting). Those carry the conntrack's dnat status; everything else is dropped,
+// untracked or invalid packets included (a rule on "ct status" does not match a packet without
+// a conntrack, hence accept-then-drop rather than one negated match). The gateway's own
+// address is not in 127.0.0.0/8 and stays reachable.
+std::string render_localnet_guard(const std::vector<NatNetwork>& networks) {
+    if (networks.empty()) return "";
+    return "\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
+           "\t\tiifname @bridges ip daddr 127.0.0.0/8 ct status dnat accept\n"
+           "\t\tiifname @bridges ip daddr 127.0.0.0/8 drop\n\t}\n";
+}
+
+}  // namespace
+
 std::string render_table(const std::string& table, const std::vector<NatNetwork>& networks,
                          const std::vector<PortRule>& ports) {
     // "add" then "delete" then the new table: one transaction that works whether the table
@@ -45,7 +68,9 @@ std::string render_table(const std::string& table, const std::vector<NatNetwork>
         std::string br = "\"" + n.bridge + "\"";
         s += "\t\tiifname " + br + " oifname != " + br + " oifname @bridges drop\n";
     }
-    s += "\t}\n}\n";
+    s += "\t}\n";
+    s += render_localnet_guard(networks);
+    s += "}\n";
     return s;
 }
 

@@ -35,7 +35,10 @@ struct PortRule {
 ///   (output), on every local address or the given one; traffic from 127.0.0.0/8 or from
 ///   the container's own network (hairpin) to a published port is masqueraded so replies
 ///   come back through us;
-/// - drop forwarding from one of our bridges to another (networks are isolated).
+/// - drop forwarding from one of our bridges to another (networks are isolated);
+/// - drop what arrives on our bridges for the host's 127.0.0.0/8 unless it belongs to a
+///   DNAT'd connection (route_localnet is on for published ports; containers must not reach
+///   the host's loopback services).
 std::string render_table(const std::string& table, const std::vector<NatNetwork>& networks,
                          const std::vector<PortRule>& ports);
 

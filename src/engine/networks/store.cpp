@@ -664,8 +664,12 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
                 (void)refresh_rules(false);
             }
         });
-        MD_TRY(refresh_rules(false));
     }
+    // With or without ports: the bridges and the table outlive the mydocker that made them,
+    // and an upgraded one brings the table to its own rules here, at the next container (the
+    // loopback guard of issue 16 reaches existing bridges this way). When nothing changed
+    // this is a comparison with the last script applied, without libnftables.
+    if (!out.endpoints.empty()) MD_TRY(refresh_rules(false));
     // The container's own address in its /etc/hosts, then everyone's peers.
     std::string dir = sys::path_join(ctx_.bundles_dir(), req.container);
     if (auto text = sys::read_file(sys::path_join(dir, "hosts.json"))) {

@@ -19,11 +19,12 @@ proc_dead() { [[ ! -e "/proc/$1" ]] || grep -q '^State:[[:space:]]*[ZX]' "/proc/
 
 ip_of() { "$MYDOCKER" inspect -f "{{.NetworkSettings.Networks.$2.IPAddress}}" "$1"; }
 
-# fetch URL: poll with wget (bounded: 10 s), print what it got.
+# fetch URL: poll with wget (bounded: about 10 s; one try per call, as GNU wget retries a
+# timed-out connection 20 times by default), print what it got.
 fetch() {
-	local i out
-	for ((i = 0; i < 100; i++)); do
-		if out=$(wget -qO- -T 1 "$1" 2>/dev/null); then
+	local end=$((SECONDS + 10)) out
+	while ((SECONDS < end)); do
+		if out=$(wget --tries=1 -qO- -T 1 "$1" 2>/dev/null); then
 			printf '%s\n' "$out"
 			return 0
 		fi

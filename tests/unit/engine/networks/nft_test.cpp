@@ -33,5 +33,36 @@ TEST(Nft, MasqueradeIsolationAndPorts) {
     EXPECT_LT(s.find(one, out), post);
 }
 
+// route_localnet is on for our bridges: what arrives on them for the host's 127.0.0.0/8 is
+// dropped in the input hook, except DNAT'd connections (replies to the host's 127.0.0.1 of a
+// published port). Accept-then-drop: a packet without a conntrack does not match "ct status".
+TEST(Nft, LoopbackFromBridgesIsDroppedUnlessDnat) {
+    std::vector<NatNetwork> nets = {{"mydocker0", *parse_subnet("172.17.0.0/16")}};
+    std::vector<PortRule> ports = {{"tcp", "127.0.0.1", 18081, *parse_ipv4("172.17.0.2"), 80}};
+    std::string s = render_table("mydocker", nets, ports);
+    size_t input =
+        s.find("\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n");
+    ASSERT_NE(input, std::string::npos);
+    std::string accept = "\t\tiifname @bridges ip daddr 127.0.0.0/8 ct status dnat accept\n";
+    std::string drop = "\t\tiifname @bridges ip daddr 127.0.0.0/8 drop\n";
+    size_t a = s.find(accept, input), d = s.find(drop, input);
+    ASSERT_NE(a, std::string::npos);
+    ASSERT_NE(d, std::string::npos);
+    EXPECT_LT(a, d);
+    // Inside the input chain, which closes before the table does.
+    EXPECT_LT(d, s.find("\t}\n", input));
+    EXPECT_TRUE(s.ends_with("\t}\n}\n"));
+    // Only these two rules: no other drop of loopback destinations, nothing on the gateway.
+    EXPECT_EQ(s.find("127.0.0.0/8", d + drop.size()), std::string::npos);
+    EXPECT_EQ(s.find("ip daddr 172.17.0.1"), std::string::npos);
+}
+
+TEST(Nft, NoBridgesNoInputChain) {
+    std::vector<PortRule> ports = {{"tcp", "", 18080, *parse_ipv4("172.17.0.2"), 80}};
+    std::string s = render_table("mydocker", {}, ports);
+    EXPECT_EQ(s.find("chain input"), std::string::npos);
+    EXPECT_EQ(s.find("@bridges"), std::string::npos);  // no set to refer to
+}
+
 }  // namespace
 }  // namespace mydocker::engine::networks

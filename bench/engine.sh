@@ -327,9 +327,12 @@ printf '   %-14s %s  (%s)\n' mydocker "$md" "$("$md" --version 2>/dev/null | hea
 # that the engine works at all (a failure is an error, not a fast data point).
 # --network none: crun's bundle gets an empty network namespace too; the bridge's own cost is
 # the separate `network` scenario.
-md_run=(run --rm --network none --cgroup-parent "$cgroup" busybox true)
-md_bridge=(run --rm --network bridge --cgroup-parent "$cgroup" busybox true)
-md_detached=(run -d --network none --cgroup-parent "$cgroup" busybox sleep 600)
+# BENCH_SECCOMP=0: no seccomp filter on either side (the engine's containers unconfined).
+md_sec=()
+[ "${BENCH_SECCOMP:-1}" != 0 ] || md_sec=(--security-opt seccomp=unconfined)
+md_run=(run --rm --network none "${md_sec[@]}" --cgroup-parent "$cgroup" busybox true)
+md_bridge=(run --rm --network bridge "${md_sec[@]}" --cgroup-parent "$cgroup" busybox true)
+md_detached=(run -d --network none "${md_sec[@]}" --cgroup-parent "$cgroup" busybox sleep 600)
 out="$(m "${md_run[@]}" 2>&1)" || die "mydocker cannot run busybox: mydocker ${md_run[*]}: $out"
 out="$(m "${md_bridge[@]}" 2>&1)" || die "mydocker cannot run busybox on the bridge: mydocker ${md_bridge[*]}: $out"
 [ -z "$(md_ids)" ] || die "mydocker run --rm left the container behind: $(md_ids)"
@@ -344,14 +347,26 @@ if [ -n "$spec_bin" ]; then
 	mkdir -p "$work/spec"
 	(cd "$work/spec" && "$spec_bin" spec) || die "'$spec_bin spec' failed"
 fi
+# The engine confines its containers with docker's default seccomp profile, as docker and
+# podman do: the bundles get the very filter it gave a container (from that container's
+# config.json), so crun runs under the same confinement. BENCH_SECCOMP=0 leaves it out.
+seccomp_json=null
+if [ "${BENCH_SECCOMP:-1}" != 0 ]; then
+	sid="$(m run -d --network none --cgroup-parent "$cgroup" busybox sleep 600)" ||
+		die "mydocker cannot run a detached container"
+	seccomp_json="$(jq -c '.linux.seccomp // null' "$run_dir/md/containers/$sid/config.json")" ||
+		die "no config.json for the engine's container $sid"
+	m rm -f "$sid" >/dev/null
+fi
 make_bundle() { # DIR CGROUP-NAME ARG...
 	local dir="$1" cg="$2"
 	shift 2
 	mkdir -p "$dir"
 	# jq: the file before --args, after which every argument is a positional string.
-	jq --arg root "$rootfs" --arg cg "/$cgroup/$cg" \
+	jq --arg root "$rootfs" --arg cg "/$cgroup/$cg" --argjson sc "$seccomp_json" \
 		'.root.path = $root | .process.args = $ARGS.positional | .process.terminal = false
-		 | .linux.cgroupsPath = $cg' "$work/spec/config.json" --args "$@" >"$dir/config.json"
+		 | .linux.cgroupsPath = $cg
+		 | if $sc != null then .linux.seccomp = $sc else . end' "$work/spec/config.json" --args "$@" >"$dir/config.json"
 }
 for name in "${!rt_bin[@]}"; do
 	mkdir -p "$run_dir/root-$name"

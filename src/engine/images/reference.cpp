@@ -2,12 +2,14 @@
 
 #include <algorithm>
 
+#include "engine/images/digest.h"
+
 namespace mydocker::engine::images {
 
 namespace {
 
 // distribution's RepositoryNameTotalLengthMax. Since distribution/reference v0.6 it bounds the
-// path alone, not the domain with it: the limit is the registry's, which never sees the domain.
+// path alone (the <name> the registry sees), not the domain with it.
 constexpr size_t kMaxPathLength = 255;
 constexpr size_t kMaxTagLength = 128;
 // A digest shorter than 128 bits identifies nothing (distribution's digest-hex).
@@ -48,12 +50,6 @@ bool all_chars(std::string_view s, bool (*pred)(char)) {
 
 sys::Error bad(std::string_view ref, const std::string& why) {
     return sys::Error::invalid("invalid reference format \"" + std::string(ref) + "\": " + why);
-}
-
-// An image id (identifier := [a-f0-9]{64}) is never a name: docker refuses it so that a name
-// cannot shadow an id.
-bool is_identifier(std::string_view s) {
-    return s.size() == 64 && all_chars(s, is_lower_xdigit);
 }
 
 // domain-component := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
@@ -218,7 +214,9 @@ sys::Result<void> check_path(std::string_view ref, std::string_view path) {
 
 sys::Result<Reference> parse_reference(std::string_view ref) {
     if (ref.empty()) return sys::fail(bad(ref, "empty reference"));
-    if (is_identifier(ref))
+    // An image id (identifier := [a-f0-9]{64}) is no name: docker refuses it, so that a name
+    // cannot shadow an id.
+    if (is_hex64(ref))
         return sys::fail(bad(ref, "a 64-character hex string is an image id, not a name"));
     if (ref.front() == ':' || ref.front() == '@')
         return sys::fail(bad(ref, "no repository name before the tag or digest"));

@@ -1,5 +1,6 @@
-// Image names: "repo[:tag]" parsed and normalised the way Docker does (docker.io/library/x is
-// "x"), so every name in index.json has one spelling.
+// Image names in the store: a reference (reference.h) without digest, in docker's familiar
+// spelling with its tag ("x:latest" for docker.io/library/x), so every name in index.json has
+// one spelling.
 #pragma once
 
 #include <string>

@@ -21,6 +21,12 @@ TEST(NormalizeName, AddsLatestAndCollapsesDockerHubSpellings) {
         {"quay.io/podman/hello", "quay.io/podman/hello:latest"},
         {"a/my-app__x.y", "a/my-app__x.y:latest"},
         {"a.b/c", "a.b/c:latest"},
+        {"docker.io/library/busybox:latest", "busybox:latest"},
+        {"registry-1.docker.io/library/busybox", "busybox:latest"},
+        {"localhost:5000/x:1", "localhost:5000/x:1"},
+        {"[::1]:5000/x", "[::1]:5000/x:latest"},
+        // An uppercase first component is a registry host, as in docker.
+        {"Registry/x", "Registry/x:latest"},
     };
     for (const auto& [in, want] : cases) {
         auto r = normalize_name(in);
@@ -30,18 +36,23 @@ TEST(NormalizeName, AddsLatestAndCollapsesDockerHubSpellings) {
 }
 
 TEST(NormalizeName, RejectsBadNamesNamingThem) {
-    const std::string bads[] = {"",
-                                "Busybox",
-                                "busybox:",
-                                "bus box",
-                                "-x",
-                                "a//b",
-                                "x:-tag",
-                                "a/b@sha256:00",
-                                "UPPER.io:port/x",
-                                "a_-b",
-                                "my_host.x/y",
-                                std::string(64, 'a')};
+    const std::string bads[] = {
+        "",
+        "Busybox",
+        "busybox:",
+        "bus box",
+        "-x",
+        "a//b",
+        "x:-tag",
+        "a/b@sha256:00",
+        "UPPER.io:port/x",
+        "a_-b",
+        "my_host.x/y",
+        std::string(64, 'a'),
+        // Valid references the store cannot name: a digest, an id.
+        "busybox@sha256:" + std::string(64, 'a'),
+        "docker.io/" + std::string(64, 'a'),
+    };
     for (const auto& bad : bads) {
         auto r = normalize_name(bad);
         ASSERT_FALSE(r.has_value()) << "accepted \"" << bad << "\" as " << *r;

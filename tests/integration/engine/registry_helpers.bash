@@ -21,6 +21,9 @@
 REGISTRY_HELPERS_DIR="$BATS_TEST_DIRNAME"
 # Processes started by registry_start ("pid:starttime"), stopped by registry_stop.
 REGISTRY_PROCS=()
+# Debian's python3: the token server needs its python3-jwt and python3-cryptography, which a
+# python3 earlier in PATH (pyenv, a venv) may not have.
+REGISTRY_PYTHON="${REGISTRY_PYTHON:-/usr/bin/python3}"
 
 # proc_starttime PID: the process's start time (field 22 of /proc/PID/stat), which tells a
 # process from a later one that got the same pid.
@@ -46,7 +49,7 @@ proc_alive() {
 # registry_free_port: a port nobody listens on now. Another process may take it before the
 # registry binds it; registry_start retries on "address already in use".
 registry_free_port() {
-	python3 -c 'import socket
+	"$REGISTRY_PYTHON" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
@@ -123,10 +126,31 @@ registry_write_config() {
 	} >"$file"
 }
 
+# registry_token_server_start: a key and certificate for signing tokens (the certificate is
+# the registry's rootcertbundle) and registry_token_server.py on a port it picks itself; sets
+# REGISTRY_TOKEN_REALM.
+registry_token_server_start() {
+	local d="$REGISTRY_DIR"
+	openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-keyout "$d/token.key" -out "$d/token.crt" -days 2 -subj "/CN=mydocker test token issuer" \
+		2>"$d/openssl-token.log" || fail "registry_start: openssl: $(cat "$d/openssl-token.log")" || return
+	registry_spawn "$d/token.log" "$REGISTRY_PYTHON" "$REGISTRY_HELPERS_DIR/registry_token_server.py" \
+		"$d/token.key" "$d/token.port" "$REGISTRY_USER" "$REGISTRY_PASS" mydocker-test-issuer
+	local pid=$SPAWNED_PID st="${REGISTRY_PROCS[-1]#*:}" i
+	for ((i = 0; i < 200; i++)); do
+		[[ -s "$d/token.port" ]] && break
+		proc_alive "$pid" "$st" || break
+		sleep 0.05
+	done
+	[[ -s "$d/token.port" ]] || fail "registry_start: the token server did not start; log: $(cat "$d/token.log")" || return
+	REGISTRY_TOKEN_REALM="http://127.0.0.1:$(cat "$d/token.port")/token"
+}
+
 # registry_answers: true once GET /v2/ answers 200 or 401 (auth modes).
 registry_answers() {
 	local code
-	code="$(registry_curl -o /dev/null -w '%{http_code}' "$REGISTRY_URL/v2/" 2>/dev/null)" || return 1
+	# A short bound: the port may belong to someone else who accepts and never answers.
+	code="$(registry_curl --max-time 2 -o /dev/null -w '%{http_code}' "$REGISTRY_URL/v2/" 2>/dev/null)" || return 1
 	[[ "$code" == 200 || "$code" == 401 ]]
 }
 
@@ -194,13 +218,14 @@ registry_start() {
 		for v in $(compgen -e REGISTRY_); do unset_vars+=(-u "$v"); done
 		registry_spawn "$log" env "${unset_vars[@]}" docker-registry serve "$REGISTRY_DIR/config.yml"
 		REGISTRY_PID=$SPAWNED_PID
-		local i
+		local i st="${REGISTRY_PROCS[-1]#*:}"
+		# (proc_alive, not kill -0: a registry that exited stays a zombie until waited for.)
 		for ((i = 0; i < 200; i++)); do
+			proc_alive "$REGISTRY_PID" "$st" || break
 			registry_answers && return 0
-			kill -0 "$REGISTRY_PID" 2>/dev/null || break
 			sleep 0.05
 		done
-		if kill -0 "$REGISTRY_PID" 2>/dev/null; then
+		if proc_alive "$REGISTRY_PID" "$st"; then
 			fail "registry_start: $REGISTRY_URL/v2/ did not answer in 10 s; log: $(cat "$log")"
 			return
 		fi

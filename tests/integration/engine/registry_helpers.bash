@@ -21,6 +21,7 @@
 REGISTRY_HELPERS_DIR="$BATS_TEST_DIRNAME"
 # Processes started by registry_start ("pid:starttime"), stopped by registry_stop.
 REGISTRY_PROCS=()
+declare -A REGISTRY_PROC_LOGS=() # pid -> its log file
 # Debian's python3: the token server needs its python3-jwt and python3-cryptography, which a
 # python3 earlier in PATH (pyenv, a venv) may not have.
 REGISTRY_PYTHON="${REGISTRY_PYTHON:-/usr/bin/python3}"
@@ -171,6 +172,7 @@ registry_spawn() {
 	local st
 	st="$(proc_starttime "$SPAWNED_PID")" || st=gone
 	REGISTRY_PROCS+=("$SPAWNED_PID:$st")
+	REGISTRY_PROC_LOGS[$SPAWNED_PID]="$log"
 }
 
 # registry_start [plain|tls|basic|tls+basic|token|tls+token]: start a registry; see the top.
@@ -245,7 +247,8 @@ registry_stop() {
 	for entry in "${REGISTRY_PROCS[@]}"; do
 		pid="${entry%%:*}" st="${entry#*:}"
 		if ! proc_alive "$pid" "$st"; then
-			echo "registry_stop: process $pid exited before teardown; log: $(cat "$REGISTRY_DIR"/*.log 2>/dev/null)" >&2
+			echo "registry_stop: process $pid exited before teardown; its log ${REGISTRY_PROC_LOGS[$pid]}:" >&2
+			tail -n 20 "${REGISTRY_PROC_LOGS[$pid]}" >&2
 			wait "$pid" 2>/dev/null || true # its status is SIGTERM's
 			rc=1
 			continue

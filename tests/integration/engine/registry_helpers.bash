@@ -15,13 +15,20 @@
 #   REGISTRY_CERT_DIR a directory holding only ca.crt, for skopeo's --cert-dir (tls modes)
 #   REGISTRY_USER / REGISTRY_PASS  the one account (basic and token modes; empty otherwise)
 #   REGISTRY_AUTH_FILE skopeo's auth file, in the temp dir, so no test reads or writes root's
+#   REGISTRY_TOKEN_REALM (token modes) the token server's URL, as the registry announces it
+#
+# Modes: plain (HTTP), tls (a CA made here with openssl; a server certificate for 127.0.0.1
+# and localhost), basic (htpasswd, bcrypt), token (a JWT token server,
+# registry_token_server.py), and tls+basic, tls+token. Call registry_start in the test's own
+# shell (setup or the test body), never under `run`: it records the pids registry_stop stops.
 #
 # Nothing here sleeps to synchronize: every wait is a bounded poll.
 
 REGISTRY_HELPERS_DIR="$BATS_TEST_DIRNAME"
 # Processes started by registry_start ("pid:starttime"), stopped by registry_stop.
 REGISTRY_PROCS=()
-declare -A REGISTRY_PROC_LOGS=() # pid -> its log file
+# (-g: bats' `load` sources this file inside a function.)
+declare -gA REGISTRY_PROC_LOGS=() # pid -> its log file
 # Debian's python3: the token server needs its python3-jwt and python3-cryptography, which a
 # python3 earlier in PATH (pyenv, a venv) may not have.
 REGISTRY_PYTHON="${REGISTRY_PYTHON:-/usr/bin/python3}"
@@ -249,7 +256,7 @@ registry_stop() {
 		if ! proc_alive "$pid" "$st"; then
 			echo "registry_stop: process $pid exited before teardown; its log ${REGISTRY_PROC_LOGS[$pid]}:" >&2
 			tail -n 20 "${REGISTRY_PROC_LOGS[$pid]}" >&2
-			wait "$pid" 2>/dev/null || true # its status is SIGTERM's
+			wait "$pid" 2>/dev/null || true # reap it
 			rc=1
 			continue
 		fi
@@ -290,6 +297,7 @@ reg_skopeo_copy() {
 	mapfile -t flags < <(registry_skopeo_flags dest)
 	skopeo copy -q "${flags[@]}" --digestfile "$BATS_TEST_TMPDIR/pushed.digest" "$@" \
 		"$src" "docker://$REGISTRY/$ref" || return
+	# shellcheck disable=SC2034 # read by the tests
 	PUSHED_DIGEST="$(cat "$BATS_TEST_TMPDIR/pushed.digest")"
 }
 

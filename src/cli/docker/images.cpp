@@ -1,4 +1,4 @@
-// Image commands: images, rmi, tag, import, save, load.
+// Image commands: images, rmi, tag, import, save, load, pull.
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -9,6 +9,7 @@
 #include "engine/containers/containers.h"
 #include "engine/images/format.h"
 #include "engine/images/names.h"
+#include "engine/images/pull.h"
 #include "engine/images/store.h"
 
 namespace mydocker::cli {
@@ -224,6 +225,35 @@ void register_images(CLI::App& app, Globals& g) {
                     return sys::fail_invalid("--format: unknown format \"" + save_args->format +
                                              "\" (docker-archive, oci-archive)");
                 MD_TRY(ei::Store(ctx).save(save_args->refs, save_args->output, f));
+                return 0;
+            };
+        });
+    }
+
+    if (g.wants("pull")) {
+        // pull
+        struct PullArgs {
+            std::string ref, platform;
+            bool quiet = false;
+        };
+        auto pull_args = std::make_shared<PullArgs>();
+        auto* pull = app.add_subcommand("pull", "pull an image from a registry");
+        pull->add_option("NAME", pull_args->ref, "NAME[:TAG|@DIGEST]")->required();
+        pull->add_flag("-q,--quiet", pull_args->quiet, "print only the image's name");
+        pull->add_option("--platform", pull_args->platform, "os/arch[/variant] of a multi-platform image");
+        pull->callback([&g, pull_args] {
+            g.action = [pull_args](engine::Context& ctx) -> sys::Result<int> {
+                ei::PullOptions o;
+                o.platform = pull_args->platform;
+                if (!pull_args->quiet) o.progress = [](const std::string& line) { println(line); };
+                auto r = ei::pull(ctx, pull_args->ref, o);
+                if (!r) {
+                    // docker pull exits 1 on any failure (not the 125 of run's own errors).
+                    std::fflush(stdout);
+                    print_error(r.error().message());
+                    return 1;
+                }
+                println(r->name);
                 return 0;
             };
         });

@@ -143,7 +143,8 @@ registry_token_server_start() {
 		-keyout "$d/token.key" -out "$d/token.crt" -days 2 -subj "/CN=mydocker test token issuer" \
 		2>"$d/openssl-token.log" || fail "registry_start: openssl: $(cat "$d/openssl-token.log")" || return
 	registry_spawn "$d/token.log" "$REGISTRY_PYTHON" "$REGISTRY_HELPERS_DIR/registry_token_server.py" \
-		"$d/token.key" "$d/token.port" "$REGISTRY_USER" "$REGISTRY_PASS" mydocker-test-issuer
+		"$d/token.key" "$d/token.port" "$REGISTRY_USER" "$REGISTRY_PASS" mydocker-test-issuer \
+		${REGISTRY_TOKEN_ANONYMOUS_PULL:+anonymous-pull}
 	local pid=$SPAWNED_PID st="${REGISTRY_PROCS[-1]#*:}" i
 	for ((i = 0; i < 200; i++)); do
 		[[ -s "$d/token.port" ]] && break

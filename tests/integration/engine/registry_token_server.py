@@ -37,6 +37,8 @@ def libtrust_key_id(public_key):
 
 def main():
     key_path, port_file, user, password, issuer = sys.argv[1:6]
+    # "anonymous-pull": anonymous callers may pull (as from a public repository of Docker Hub).
+    anonymous_pull = len(sys.argv) > 6 and sys.argv[6] == "anonymous-pull"
     with open(key_path, "rb") as f:
         key = serialization.load_pem_private_key(f.read(), password=None)
     kid = libtrust_key_id(key.public_key())
@@ -60,13 +62,16 @@ def main():
             if auth is not None and auth != good_auth:
                 return self.reply(401, {"error": "wrong credentials"})
             access = []
-            if auth is not None:
+            if auth is not None or anonymous_pull:
                 for scope in query.get("scope", []):
                     # TYPE:NAME:ACTIONS, e.g. repository:library/busybox:pull,push
                     kind, _, rest = scope.partition(":")
                     name, _, actions = rest.rpartition(":")
-                    if kind and name:
-                        access.append({"type": kind, "name": name, "actions": actions.split(",")})
+                    granted = actions.split(",")
+                    if auth is None:
+                        granted = [a for a in granted if a == "pull"]
+                    if kind and name and granted:
+                        access.append({"type": kind, "name": name, "actions": granted})
             now = int(time.time())
             claims = {
                 "iss": issuer,

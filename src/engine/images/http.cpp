@@ -1,0 +1,145 @@
+#include "engine/images/http.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+#include "sys/dynlib.h"
+
+namespace mydocker::engine::images {
+
+namespace {
+
+constexpr const char* kSoname = "libcurl.so.4";
+
+struct LibCurl {
+    CURLcode (*global_init)(long);
+    CURL* (*easy_init)();
+    CURLcode (*easy_setopt)(CURL*, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL*);
+    CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...);
+    void (*easy_cleanup)(CURL*);
+    const char* (*easy_strerror)(CURLcode);
+    curl_slist* (*slist_append)(curl_slist*, const char*);
+    void (*slist_free_all)(curl_slist*);
+};
+
+sys::Result<const LibCurl*> libcurl() {
+    static LibCurl lib;
+    static sys::Result<void> status = []() -> sys::Result<void> {
+        void* h = MD_TRY(sys::open_library(kSoname, "libcurl4"));
+        MD_TRY(sys::bind_symbol(h, kSoname, "curl_global_init", lib.global_init));
+        MD_TRY(sys::bind_symbol(h, kSoname, "curl_easy_init", lib.easy_init));
+        MD_TRY(sys::bind_symbol(h, kSoname, "curl_easy_setopt", lib.easy_setopt));
+        MD_TRY(sys::bind_symbol(h, kSoname, "curl_easy_perform", lib.easy_perform));
+        MD_TRY(sys::bind_symbol(h, kSoname, "curl_easy_getinfo", lib.easy_getinfo));
+        MD_TRY(sys::bind_symbol(h, kSoname, "curl_easy_cleanup", lib.easy_cleanup));
+        MD_TRY(sys::bind_symbol(h, kSoname, "curl_easy_strerror", lib.easy_strerror));
+        MD_TRY(sys::bind_symbol(h, kSoname, "curl_slist_append", lib.slist_append));
+        MD_TRY(sys::bind_symbol(h, kSoname, "curl_slist_free_all", lib.slist_free_all));
+        if (CURLcode rc = lib.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
+            return sys::fail(sys::Error::from_errno(EIO, std::string("curl_global_init: ") + lib.easy_strerror(rc)));
+        return {};
+    }();
+    if (!status) return sys::fail(status.error());
+    return &lib;
+}
+
+// What the transfer callbacks share.
+struct Transfer {
+    const HttpRequest* req;
+    HttpResponse* resp;
+    std::optional<sys::Error> sink_error;
+    bool too_big = false;
+};
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    std::string_view chunk(data, size * n);
+    if (t->req->sink) {
+        if (auto r = t->req->sink(chunk); !r) {
+            t->sink_error = std::move(r.error());
+            return 0;  // aborts the transfer
+        }
+        return chunk.size();
+    }
+    if (t->resp->body.size() + chunk.size() > t->req->max_body) {
+        t->too_big = true;
+        return 0;
+    }
+    t->resp->body.append(chunk);
+    return chunk.size();
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    std::string_view line(data, size * n);
+    // A new response (after a redirect or a 100): forget the previous one's headers.
+    if (line.starts_with("HTTP/")) t->resp->headers.clear();
+    auto colon = line.find(':');
+    if (colon != std::string_view::npos) {
+        std::string name(line.substr(0, colon));
+        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::string_view value = line.substr(colon + 1);
+        while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+        while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+            value.remove_suffix(1);
+        t->resp->headers[name] = std::string(value);
+    }
+    return size * n;
+}
+
+}  // namespace
+
+sys::Result<HttpResponse> http_request(const HttpRequest& req) {
+    const LibCurl* c = MD_TRY(libcurl());
+    CURL* h = c->easy_init();
+    if (!h) return sys::fail(sys::Error::from_errno(ENOMEM, "curl_easy_init"));
+    curl_slist* headers = nullptr;
+    for (const auto& hd : req.headers) headers = c->slist_append(headers, hd.c_str());
+    HttpResponse resp;
+    Transfer t{&req, &resp, std::nullopt, false};
+    char errbuf[CURL_ERROR_SIZE] = {};
+    c->easy_setopt(h, CURLOPT_URL, req.url.c_str());
+    c->easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    if (req.method == "HEAD") c->easy_setopt(h, CURLOPT_NOBODY, 1L);
+    c->easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    c->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    c->easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    c->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    c->easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    c->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    // Blobs are often redirected to storage elsewhere; curl drops our Authorization header
+    // when the host changes (CURLOPT_UNRESTRICTED_AUTH stays off).
+    c->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    c->easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+    c->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    c->easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    c->easy_setopt(h, CURLOPT_TIMEOUT, req.timeout_seconds);
+    c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, req.connect_timeout_seconds);
+    c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    c->easy_setopt(h, CURLOPT_USERAGENT, "mydocker/" MYDOCKER_VERSION);
+    if (!req.ca_file.empty()) c->easy_setopt(h, CURLOPT_CAINFO, req.ca_file.c_str());
+    CURLcode rc = c->easy_perform(h);
+    c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
+    char* url = nullptr;
+    if (c->easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url) resp.effective_url = url;
+    c->easy_cleanup(h);
+    c->slist_free_all(headers);
+    if (t.sink_error) return sys::fail(std::move(*t.sink_error));
+    if (t.too_big) return sys::fail_invalid("GET " + req.url + ": response larger than " + std::to_string(req.max_body) + " bytes");
+    if (rc != CURLE_OK) {
+        std::string why = errbuf[0] ? errbuf : c->easy_strerror(rc);
+        // The error code rides along as a negative errno-like value for is_tls_error.
+        sys::Error e(sys::ErrorCode::system, req.method + " " + req.url + ": " + why,
+                     rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ? EPROTO : EIO);
+        return sys::fail(std::move(e));
+    }
+    return resp;
+}
+
+bool is_tls_error(const sys::Error& e) { return e.err() == EPROTO; }
+
+}  // namespace mydocker::engine::images

@@ -1,0 +1,44 @@
+// A small HTTP client for the registry API over libcurl, loaded with dlopen() on first use
+// (DESIGN "Fast by design": only pull loads it). One request at a time, bodies streamed to a
+// sink, bounded in time; TLS with the system's CAs plus a registry's own CA.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sys/error.h"
+
+namespace mydocker::engine::images {
+
+struct HttpRequest {
+    std::string method = "GET";
+    std::string url;
+    std::vector<std::string> headers;  // "Name: value"
+    std::string ca_file;               // extra CA for TLS, or ""
+    // Receives the body as it arrives; an error aborts the transfer. Unset: the body is
+    // kept in HttpResponse::body (up to max_body bytes).
+    std::function<sys::Result<void>(std::string_view)> sink;
+    size_t max_body = 4 << 20;
+    long timeout_seconds = 600;        // the whole transfer
+    long connect_timeout_seconds = 15;
+};
+
+struct HttpResponse {
+    long status = 0;
+    std::map<std::string, std::string> headers;  // lowercase names; the last of a repeated one
+    std::string body;
+    std::string effective_url;
+};
+
+/// Perform `req`. A transport failure (refused, TLS, timeout) is an error naming the URL; an
+/// HTTP error status is not: the caller reads `status`.
+sys::Result<HttpResponse> http_request(const HttpRequest& req);
+
+/// Whether a transport error of http_request was the TLS handshake (the server speaks plain
+/// HTTP), for the insecure-registry fallback.
+bool is_tls_error(const sys::Error& e);
+
+}  // namespace mydocker::engine::images

@@ -18,6 +18,7 @@
 #include "engine/images/http.h"
 #include "engine/images/layout.h"
 #include "engine/images/reference.h"
+#include "engine/images/registry_client.h"
 #include "engine/images/store.h"
 #include "engine/images/write.h"
 #include "sys/cleanup.h"
@@ -53,133 +54,13 @@ std::string host_arch() {
     return m;  // ppc64le, s390x, riscv64 spell the same
 }
 
-/// Loopback registries may speak plain HTTP, as docker allows for 127.0.0.0/8 and localhost.
-bool insecure_host(const std::string& host) {
-    std::string h = host.substr(0, host.rfind(':') == std::string::npos || host.back() == ']' ? host.size()
-                                                                                             : host.rfind(':'));
-    return h == "localhost" || h.starts_with("127.") || h == "[::1]";
-}
-
-/// A registry's own CA, as docker reads it from certs.d/HOST[:PORT]/ca.crt.
-std::string registry_ca(const std::string& host) {
-    std::vector<std::string> dirs;
-    if (const char* d = std::getenv("MYDOCKER_CERTS_D"); d && *d) dirs.emplace_back(d);
-    dirs.emplace_back("/etc/mydocker/certs.d");
-    dirs.emplace_back("/etc/docker/certs.d");
-    for (const auto& d : dirs) {
-        std::string ca = d + "/" + host + "/ca.crt";
-        if (sys::path_exists(ca)) return ca;
-    }
-    return "";
-}
-
-/// One value of a WWW-Authenticate challenge: key="value".
-std::string challenge_param(const std::string& header, const std::string& key) {
-    std::string needle = key + "=\"";
-    auto at = header.find(needle);
-    if (at == std::string::npos) return "";
-    at += needle.size();
-    auto end = header.find('"', at);
-    return end == std::string::npos ? "" : header.substr(at, end - at);
-}
-
-std::string url_escape(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-        else {
-            char buf[4];
-            std::snprintf(buf, sizeof buf, "%%%02X", c);
-            out += buf;
-        }
-    }
-    return out;
-}
-
-class Registry {
-public:
-    Registry(const Reference& ref) : ref_(ref), host_(ref.registry_host()), ca_(registry_ca(host_)) {}
-
-    /// GET /v2/<repo>/<what>; auth and the plain-HTTP fallback handled here.
-    sys::Result<HttpResponse> get(const std::string& what, std::vector<std::string> headers,
-                                  std::function<sys::Result<void>(std::string_view)> sink = {}) {
-        for (int attempt = 0; attempt < 3; ++attempt) {
-            HttpRequest req;
-            req.url = base() + "/v2/" + ref_.repository() + "/" + what;
-            req.headers = headers;
-            if (!token_.empty()) req.headers.push_back("Authorization: Bearer " + token_);
-            req.ca_file = ca_;
-            req.sink = sink;
-            auto resp = http_request(req);
-            if (!resp && is_tls_error(resp.error()) && scheme_ == "https" && insecure_host(host_)) {
-                scheme_ = "http";
-                continue;
-            }
-            if (!resp) return sys::fail(std::move(resp.error()).wrap("registry " + host_));
-            if (resp->status == 401 && token_.empty()) {
-                MD_TRY(authenticate(resp->headers["www-authenticate"]));
-                continue;
-            }
-            return resp;
-        }
-        return sys::fail(sys::Error::from_errno(EACCES, "registry " + host_ + ": authentication failed"));
-    }
-
-    const std::string& host() const { return host_; }
-
-private:
-    std::string base() const { return scheme_ + "://" + host_; }
-
-    // The Bearer flow of distribution's token auth (Docker Hub, GHCR, Quay): an anonymous
-    // token for pull on this repository from the challenge's realm.
-    sys::Result<void> authenticate(const std::string& challenge) {
-        if (!challenge.starts_with("Bearer") && !challenge.starts_with("bearer"))
-            return sys::fail(sys::Error::from_errno(
-                EACCES, "registry " + host_ + ": authentication required (" +
-                            (challenge.empty() ? std::string("no challenge") : challenge) +
-                            "); `mydocker login` is not implemented yet"));
-        std::string realm = challenge_param(challenge, "realm");
-        if (realm.empty()) return sys::fail_invalid("registry " + host_ + ": bearer challenge without a realm");
-        std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
-        if (auto service = challenge_param(challenge, "service"); !service.empty())
-            url += "service=" + url_escape(service) + "&";
-        url += "scope=" + url_escape("repository:" + ref_.repository() + ":pull");
-        HttpRequest req;
-        req.url = url;
-        req.ca_file = ca_;
-        auto resp = MD_TRY_CTX(http_request(req), "registry " + host_ + ": token");
-        if (resp.status != 200)
-            return sys::fail(sys::Error::from_errno(EACCES, "registry " + host_ + ": token server answered " +
-                                                               std::to_string(resp.status)));
-        json j = json::parse(resp.body, nullptr, false);
-        if (j.is_object()) token_ = j.value("token", j.value("access_token", std::string()));
-        if (token_.empty()) return sys::fail_invalid("registry " + host_ + ": token server gave no token");
-        return {};
-    }
-
-    Reference ref_;
-    std::string host_;
-    std::string ca_;
-    std::string scheme_ = "https";
-    std::string token_;
-};
-
-std::string status_error(const HttpResponse& resp, const std::string& what) {
-    json j = json::parse(resp.body, nullptr, false);
-    std::string detail;
-    if (j.is_object() && j.contains("errors") && j["errors"].is_array() && !j["errors"].empty() &&
-        j["errors"][0].is_object())
-        detail = j["errors"][0].value("message", "");
-    return what + ": " + (detail.empty() ? "HTTP " + std::to_string(resp.status) : detail);
-}
-
 /// A manifest (or index) by tag or digest; checked against the digest it was asked by.
-sys::Result<std::pair<std::string, std::string>> fetch_manifest(Registry& reg, const std::string& reference,
+sys::Result<std::pair<std::string, std::string>> fetch_manifest(RegistryClient& reg, const std::string& reference,
                                                                 const std::string& shown) {
     auto resp = MD_TRY(reg.get("manifests/" + reference, {kAcceptManifests}));
     if (resp.status == 404)
-        return sys::fail(sys::Error::not_found(status_error(resp, "manifest for " + shown + " not found")));
-    if (resp.status != 200) return sys::fail_invalid(status_error(resp, "manifest for " + shown));
+        return sys::fail(sys::Error::not_found(registry_status_error(resp, "manifest for " + shown + " not found")));
+    if (resp.status != 200) return sys::fail_invalid(registry_status_error(resp, "manifest for " + shown));
     auto hash = MD_TRY(Sha256::create());
     hash.update(resp.body);
     std::string digest = "sha256:" + hash.finish();
@@ -215,7 +96,7 @@ sys::Result<std::string> pick_platform(const json& index, const std::string& pla
 }
 
 /// A blob streamed into `path`, checked against `digest` and `size` (when known).
-sys::Result<void> fetch_blob(Registry& reg, const std::string& digest, int64_t size, const std::string& path) {
+sys::Result<void> fetch_blob(RegistryClient& reg, const std::string& digest, int64_t size, const std::string& path) {
     MD_TRY(digest_hex(digest, "blob"));
     auto out = MD_TRY(sys::open_file(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
     auto hash = MD_TRY(Sha256::create());
@@ -226,7 +107,7 @@ sys::Result<void> fetch_blob(Registry& reg, const std::string& digest, int64_t s
         hash.update(d);
         return sys::write_all(out.get(), d);
     }));
-    if (resp.status != 200) return sys::fail_invalid(status_error(resp, "blob " + digest));
+    if (resp.status != 200) return sys::fail_invalid(registry_status_error(resp, "blob " + digest));
     if (size > 0 && got != size)
         return sys::fail_invalid("blob " + digest + ": " + std::to_string(got) + " bytes, its manifest says " + std::to_string(size));
     if ("sha256:" + hash.finish() != digest) return sys::fail_invalid("blob " + digest + ": content does not match its digest");
@@ -234,7 +115,7 @@ sys::Result<void> fetch_blob(Registry& reg, const std::string& digest, int64_t s
 }
 
 /// The image manifest to pull (an index resolved to one platform), and its digest.
-sys::Result<std::pair<json, std::string>> resolve_manifest(Registry& reg, const Reference& ref,
+sys::Result<std::pair<json, std::string>> resolve_manifest(RegistryClient& reg, const Reference& ref,
                                                            const PullOptions& opts, const std::string& shown) {
     auto [text, digest] = MD_TRY(fetch_manifest(reg, ref.manifest_reference(), shown));
     json m = json::parse(text, nullptr, false);
@@ -263,7 +144,7 @@ sys::Result<PullResult> pull(const Context& ctx, const std::string& ref_text, co
     const std::string shown = ref.familiar_string();
     if (default_tag) say("Using default tag: latest");
     say((ref.digest ? *ref.digest : *ref.tag) + ": Pulling from " + ref.path);
-    Registry reg(ref);
+    RegistryClient reg(ref);
     auto [manifest, digest] = MD_TRY_CTX(resolve_manifest(reg, ref, opts, shown), "pull " + shown);
 
     PullResult res;

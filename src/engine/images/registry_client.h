@@ -1,0 +1,51 @@
+// One registry's API (distribution v2) for one repository: the scheme (TLS, or plain HTTP
+// for a loopback registry that does not speak TLS), its CA from certs.d, and auth: anonymous,
+// and Bearer tokens from the realm a 401 names (distribution's token auth).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/images/http.h"
+#include "engine/images/reference.h"
+#include "sys/error.h"
+
+namespace mydocker::engine::images {
+
+class RegistryClient {
+public:
+    /// `actions`: the token scope asked for this repository ("pull", or "pull,push").
+    explicit RegistryClient(const Reference& ref, std::string actions = "pull");
+
+    /// METHOD /v2/<repository>/<what> (or `what` itself when it is an absolute URL, as the
+    /// Location of an upload is): the scheme fallback and auth are handled here; an HTTP
+    /// error status is the caller's to read.
+    sys::Result<HttpResponse> request(HttpRequest req, const std::string& what);
+    /// GET, the body streamed to `sink` when set.
+    sys::Result<HttpResponse> get(const std::string& what, std::vector<std::string> headers,
+                                  std::function<sys::Result<void>(std::string_view)> sink = {});
+
+    const std::string& host() const { return host_; }
+    /// scheme://host: where absolute upload URLs are resolved against.
+    std::string base() const { return scheme_ + "://" + host_; }
+
+private:
+    sys::Result<void> authenticate(const std::string& challenge);
+
+    Reference ref_;
+    std::string actions_;
+    std::string host_;
+    std::string ca_;
+    std::string scheme_ = "https";
+    std::string token_;
+};
+
+/// "what: <the registry's first error message>" or "what: HTTP <status>".
+std::string registry_status_error(const HttpResponse& resp, const std::string& what);
+
+/// Whether `host` ([host][:port]) is a loopback registry, where plain HTTP is allowed (as
+/// docker allows it for 127.0.0.0/8 and localhost).
+bool insecure_registry_host(const std::string& host);
+
+}  // namespace mydocker::engine::images

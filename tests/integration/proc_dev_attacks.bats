@@ -146,29 +146,41 @@ fake_proc_unchanged() {
 	[[ "$(cat "$VOL/p/self/oom_score_adj")" == 0 ]] || fail "oom_score_adj was written into the volume"
 }
 
+# Runs the attacked container (sleeping) and checks, from the host, that the runtime's writes
+# reached the container's own procfs: its net namespace's ip_forward, its PID 1's
+# oom_score_adj. Or that it failed, naming /proc (runc 1.1 refuses procfs on a link).
+run_and_check_writes() {
+	set_args sleep 1000
+	runtime_detached run -d --bundle "$BUNDLE" "$CID"
+	if [[ "$status" -ne 0 ]]; then
+		assert_output_contains "/proc"
+		no_state_left "$CID"
+		return 0
+	fi
+	local pid
+	pid="$(container_pid "$CID")"
+	[[ -n "$pid" ]] || fail "no pid for $CID"
+	if [[ -n "${WANT_FORWARD:-}" ]]; then
+		[[ "$(nsenter -t "$pid" -n cat /proc/sys/net/ipv4/ip_forward)" == "$WANT_FORWARD" ]] ||
+			fail "the sysctl did not reach the container's net namespace"
+	fi
+	if [[ -n "${WANT_OOM:-}" ]]; then
+		[[ "$(cat "/proc/$pid/oom_score_adj")" == "$WANT_OOM" ]] || fail "oomScoreAdj did not reach the container's PID 1"
+	fi
+}
+
 @test "CVE-2025-52881: a sysctl write redirected into a volume by the image's /proc link" {
 	fake_proc_volume
 	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
-	runtime run --bundle "$BUNDLE" "$CID"
+	WANT_FORWARD=1 run_and_check_writes
 	fake_proc_unchanged
-	assert_failure
-	no_state_left "$CID"
-	# runc 1.1 refuses earlier: procfs "must be mounted on ordinary directory".
-	is_mydocker || { assert_output_contains '"/proc"'; return 0; }
-	assert_output_contains "/proc/sys/net/ipv4/ip_forward"
-	assert_output_contains "not on procfs"
 }
 
 @test "CVE-2025-52881: the oom_score_adj write redirected into a volume by the image's /proc link" {
 	fake_proc_volume
 	update_config '.process.oomScoreAdj = 500'
-	runtime run --bundle "$BUNDLE" "$CID"
+	WANT_OOM=500 run_and_check_writes
 	fake_proc_unchanged
-	assert_failure
-	no_state_left "$CID"
-	is_mydocker || { assert_output_contains '"/proc"'; return 0; }
-	assert_output_contains "/proc/self/oom_score_adj"
-	assert_output_contains "not on procfs"
 }
 
 @test "CVE-2019-16884: an image's /proc linked to a fake tree: the writes land in the container's procfs" {
@@ -184,7 +196,7 @@ fake_proc_unchanged() {
 	[[ "$(cat "$BUNDLE/rootfs/fakeproc/self/oom_score_adj")" == 0 ]] || fail "oom_score_adj was written into the image"
 	if [[ "$status" -ne 0 ]]; then
 		# runc 1.1: procfs "must be mounted on ordinary directory".
-		assert_output_contains '"/proc"'
+		assert_output_contains /proc
 		no_state_left "$CID"
 		return 0
 	fi
@@ -248,4 +260,40 @@ fake_proc_unchanged() {
 		assert_output_contains "/dev/console"
 		no_state_left "$CID"
 	fi
+}
+
+# The same image, with the host's /proc also given to the container (a monitoring agent's
+# `-v /proc:/host/proc`, rw as docker's -v defaults): the volume's fake tree now links the
+# runtime's write to a file of the host's procfs, which a check of the filesystem type
+# alone lets through. The victim is a host process of the test: its oom_score_adj.
+fake_proc_volume_to_host() {
+	fake_proc_volume
+	sleep 1000 &
+	VICTIM=$!
+	BG_PIDS+=("$VICTIM")
+	VICTIM_OOM="$(cat "/proc/$VICTIM/oom_score_adj")"
+	rm "$VOL/p/sys/net/ipv4/ip_forward" "$VOL/p/self/oom_score_adj"
+	ln -s "/host/proc/$VICTIM/oom_score_adj" "$VOL/p/sys/net/ipv4/ip_forward"
+	ln -s "/host/proc/$VICTIM/oom_score_adj" "$VOL/p/self/oom_score_adj"
+	add_bind /proc /host/proc rbind rw
+}
+
+victim_unchanged() {
+	local now
+	now="$(cat "/proc/$VICTIM/oom_score_adj")"
+	[[ "$now" == "$VICTIM_OOM" ]] || fail "the host process's oom_score_adj changed to $now"
+}
+
+@test "CVE-2025-52881: a sysctl write linked to a file of the host's procfs" {
+	fake_proc_volume_to_host
+	update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+	WANT_FORWARD=1 run_and_check_writes
+	victim_unchanged
+}
+
+@test "CVE-2025-52881: the oom_score_adj write linked to a file of the host's procfs" {
+	fake_proc_volume_to_host
+	update_config '.process.oomScoreAdj = 500'
+	WANT_OOM=500 run_and_check_writes
+	victim_unchanged
 }

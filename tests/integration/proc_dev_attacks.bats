@@ -297,3 +297,16 @@ victim_unchanged() {
 	WANT_OOM=500 run_and_check_writes
 	victim_unchanged
 }
+
+@test "the rootfs's /dev/console as a regular file of the image gets the pty bound over it" {
+	use_rootfs_dev
+	echo "image-console" >"$BUNDLE/rootfs/dev/console"
+	start_recvtty "$BATS_TEST_TMPDIR/console.sock" "$BATS_TEST_TMPDIR/tty.out"
+	update_config '.process.terminal = true'
+	set_args sh -c 'ls -l /dev/console | cut -c1; echo "mounts $(grep -c " /dev/console " /proc/self/mountinfo)"'
+	run_detached --console-socket "$BATS_TEST_TMPDIR/console.sock"
+	wait_pid_exit "$RECVTTY_PID" || fail "recvtty still running"
+	output="$(tr -d '\r' <"$BATS_TEST_TMPDIR/tty.out")"
+	assert_output_contains "c"
+	assert_output_contains "mounts 1"
+}

@@ -310,3 +310,25 @@ victim_unchanged() {
 	assert_output_contains "c"
 	assert_output_contains "mounts 1"
 }
+
+@test "CVE-2025-31133: the mask's /dev/null is not looked up through the image's /proc" {
+	# The image's /proc links into a volume (as above) whose tree has a timer_list and
+	# self/fd/N links to a file of the image: a mask bound from /proc/self/fd/N would show it.
+	fake_proc_volume
+	echo "leaked" >"$BUNDLE/rootfs/leak"
+	echo "fake-timer" >"$VOL/p/timer_list"
+	mkdir -p "$VOL/p/self/fd"
+	local n
+	for n in $(seq 3 63); do ln -s /leak "$VOL/p/self/fd/$n"; done
+	update_config '.linux.maskedPaths = ["/proc/timer_list"]'
+	set_args sh -c 'echo "timer [$(cat /proc/timer_list)]"'
+	runtime run --bundle "$BUNDLE" "$CID"
+	host_core_unchanged
+	if [[ "$status" -ne 0 ]]; then
+		assert_output_contains "/proc"
+		no_state_left "$CID"
+		return 0
+	fi
+	assert_output_contains "timer []"
+	[[ "$(cat "$BUNDLE/rootfs/leak")" == leaked ]]
+}

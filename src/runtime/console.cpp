@@ -2,6 +2,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -20,6 +21,32 @@ namespace {
 sys::Result<void> send_fd(int sock, int fd, const std::string& name) {
     auto sent = sys::send_with_fds(sock, name, {&fd, 1});
     if (!sent) return sys::fail(sys::Error::from_errno(sent.error().err(), "send pty master to console socket"));
+    return {};
+}
+
+/// Bind the pty `slave` onto /dev/console. In a /dev of the rootfs (no tmpfs at /dev)
+/// /dev/console is the image's: a link there would carry the bind onto a file of the image's
+/// choosing, ahead of the masked and read-only paths (CVE-2025-52565), so a link is refused
+/// and the bind goes from fd to fd, with no lookup through the container's /proc either.
+sys::Result<void> bind_console(int slave) {
+    int f = ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (f >= 0) ::close(f);
+    auto target = MD_TRY(sys::open_file("/dev/console", O_PATH | O_NOFOLLOW));
+    struct stat st;
+    if (::fstat(target.get(), &st) < 0) return sys::fail_errno("stat \"/dev/console\"");
+    if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+        return sys::fail(sys::Error::invalid("\"/dev/console\" in the container is not a file or a device"));
+    int tree = ::open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree >= 0) {
+        sys::UniqueFd t(tree);
+        if (::move_mount(t.get(), "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+            return sys::fail_errno("bind pty onto \"/dev/console\"");
+        return {};
+    }
+    // No open_tree (before 5.2): through /proc/self/fd, the target still the checked file.
+    if (::mount(("/proc/self/fd/" + std::to_string(slave)).c_str(),
+                ("/proc/self/fd/" + std::to_string(target.get())).c_str(), nullptr, MS_BIND, nullptr) < 0)
+        return sys::fail_errno("bind pty onto \"/dev/console\"");
     return {};
 }
 
@@ -45,13 +72,7 @@ sys::Result<void> setup_console(int console_sock, const std::optional<ConsoleSiz
     }
     MD_TRY(send_fd(console_sock, master.get(), slave_path));
     master.reset();
-    if (console) {
-        int f = ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (f >= 0) ::close(f);
-        if (::mount(("/proc/self/fd/" + std::to_string(slave.get())).c_str(), "/dev/console", nullptr, MS_BIND,
-                    nullptr) < 0)
-            return sys::fail_errno("bind pty onto \"/dev/console\"");
-    }
+    if (console) MD_TRY(bind_console(slave.get()));
     if (controlling && ::ioctl(slave.get(), TIOCSCTTY, 0) < 0) return sys::fail_errno("set controlling terminal");
     for (int i = 0; i < 3; ++i)
         if (::dup2(slave.get(), i) < 0) return sys::fail_errno("dup pty onto stdio");

@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/openat2.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -97,21 +99,49 @@ sys::Result<void> set_rlimits(const Process& p) {
     return {};
 }
 
-sys::Result<void> write_proc(const std::string& path, const std::string& value) {
-    auto fd = MD_TRY(sys::open_file(path, O_WRONLY));
-    MD_TRY(check_procfs(fd.get(), path));
+/// A procfs instance of our own, attached nowhere (CVE-2025-52881): the runtime's writes to
+/// /proc go through it, so no file or link of the container's tree (an image's /proc link, a
+/// volume over where its procfs went, a bind of the host's /proc) can send them elsewhere.
+/// Made in our pid namespace, where "self" is us. An invalid fd when the kernel refuses
+/// (no fsopen, or a user namespace's rules): then the container's /proc is used, checked.
+sys::UniqueFd private_procfs() {
+    int fs = ::fsopen("proc", FSOPEN_CLOEXEC);
+    if (fs < 0) return sys::UniqueFd(-1);
+    sys::UniqueFd ctx(fs);
+    if (::fsconfig(ctx.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return sys::UniqueFd(-1);
+    int m = ::fsmount(ctx.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    return sys::UniqueFd(m >= 0 ? m : -1);
+}
+
+/// Write `value` to /proc/`rel`: through `proc_fd` (private_procfs) when valid, resolved
+/// beneath it and on that one mount (procfs' own links, like self, are all it can follow);
+/// else through the container's /proc. Either way the file must be on procfs.
+sys::Result<void> write_proc(int proc_fd, const std::string& rel, const std::string& value) {
+    const std::string shown = "/proc/" + rel;
+    sys::UniqueFd fd(-1);
+    if (proc_fd >= 0) {
+        struct open_how how{};
+        how.flags = O_WRONLY | O_CLOEXEC;
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+        long r = MD_RETRY(::syscall(SYS_openat2, proc_fd, rel.c_str(), &how, sizeof how));
+        if (r < 0) return sys::fail_errno("open \"" + shown + "\"");
+        fd = sys::UniqueFd(static_cast<int>(r));
+    } else {
+        fd = MD_TRY(sys::open_file(shown, O_WRONLY));
+    }
+    MD_TRY(check_procfs(fd.get(), shown));
     if (MD_RETRY(::write(fd.get(), value.data(), value.size())) < 0)
-        return sys::fail_errno("write \"" + value + "\" to \"" + path + "\"");
+        return sys::fail_errno("write \"" + value + "\" to \"" + shown + "\"");
     return {};
 }
 
-sys::Result<void> apply_sysctl(const Spec& spec) {
+sys::Result<void> apply_sysctl(const Spec& spec, int proc_fd) {
     if (!spec.linux) return {};
     for (const auto& [key, value] : spec.linux->sysctl) {
-        std::string path = "/proc/sys/" + key;
-        for (size_t i = 10; i < path.size(); ++i)
-            if (path[i] == '.') path[i] = '/';
-        if (auto r = write_proc(path, value); !r)
+        std::string rel = "sys/" + key;
+        for (size_t i = 4; i < rel.size(); ++i)
+            if (rel[i] == '.') rel[i] = '/';
+        if (auto r = write_proc(proc_fd, rel, value); !r)
             return sys::fail(std::move(r.error()).wrap("linux.sysctl \"" + key + "\""));
     }
     return {};
@@ -309,15 +339,19 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     if (!spec.hooks.create_container.empty())
         MD_TRY(run_hooks(spec.hooks.create_container, "createContainer", hook_state(cfg, host_pid, Status::creating),
                          cfg.stub_fd));
+    // Made before the masks: a user namespace may mount procfs only while a fully visible
+    // one is there.
+    const bool writes_proc = (spec.linux && !spec.linux->sysctl.empty()) || proc.oom_score_adj;
+    sys::UniqueFd proc_fd = writes_proc ? private_procfs() : sys::UniqueFd(-1);
     if (after_pivot.empty()) {
         MD_TRY(enter_rootfs(spec, cfg.no_pivot));
         if (proc.terminal) MD_TRY(setup_console(cfg.console_fd, proc.console_size, true));
-        MD_TRY(apply_sysctl(spec));
+        MD_TRY(apply_sysctl(spec, proc_fd.get()));
         MD_TRY(finalize_rootfs(spec));
     } else {
         auto old_root = MD_TRY(pivot_to_rootfs(spec));
         if (proc.terminal) MD_TRY(setup_console(cfg.console_fd, proc.console_size, true));
-        MD_TRY(apply_sysctl(spec));
+        MD_TRY(apply_sysctl(spec, proc_fd.get()));
         MD_TRY(finalize_paths(spec));
         MD_TRY(mount_after_pivot(spec, after_pivot, ro, old_root.get()));
         MD_TRY(detach_old_root(std::move(old_root)));
@@ -329,7 +363,8 @@ sys::Result<std::string> init_setup(const InitConfig& cfg, pid_t& host_pid) {
     if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) < 0)
         return sys::fail_errno("setdomainname \"" + spec.domainname + "\"");
     if (proc.oom_score_adj)
-        MD_TRY_CTX(write_proc("/proc/self/oom_score_adj", std::to_string(*proc.oom_score_adj)), "process.oomScoreAdj");
+        MD_TRY_CTX(write_proc(proc_fd.get(), "self/oom_score_adj", std::to_string(*proc.oom_score_adj)),
+                   "process.oomScoreAdj");
     MD_TRY(set_rlimits(proc));
     MD_TRY(enter_cwd(proc.cwd, true));
     return find_executable(proc.args[0], proc.env);

@@ -620,6 +620,23 @@ sys::Result<void> mount_after_pivot(const Spec& spec, const std::vector<size_t>&
     return {};
 }
 
+namespace {
+
+/// Bind the checked /dev/null `null_fd` onto `p` from the fd itself: /proc/self/fd/N would be
+/// looked up in the container's /proc, which an image can make a tree of its own (a /proc
+/// link into a volume), and so mask with a file of its choosing (CVE-2025-31133).
+sys::Result<void> bind_null(int null_fd, const std::string& p) {
+    int t = ::open_tree(null_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (t < 0 && errno == ENOSYS) return do_mount(fd_path(null_fd), p, p, nullptr, MS_BIND, "");
+    if (t < 0) return sys::fail_errno("open_tree \"/dev/null\"");
+    UniqueFd tree(t);
+    if (::move_mount(tree.get(), "", AT_FDCWD, p.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        return sys::fail_errno("mount \"/dev/null\" on \"" + p + "\"");
+    return {};
+}
+
+}  // namespace
+
 sys::Result<void> finalize_paths(const Spec& spec) {
     if (!spec.linux) return {};
     // Mask with the real /dev/null only (CVE-2025-31133): check it is char 1:3.
@@ -641,7 +658,7 @@ sys::Result<void> finalize_paths(const Spec& spec) {
                 minor(ns.st_rdev) != 3)
                 return sys::fail(sys::Error::invalid("/dev/null in the container is not the null device"));
         }
-        MD_TRY(do_mount(fd_path(null_fd.get()), p, p, nullptr, MS_BIND, ""));
+        MD_TRY(bind_null(null_fd.get(), p));
     }
     for (const auto& p : spec.linux->readonly_paths) {
         if (::mount(p.c_str(), p.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {

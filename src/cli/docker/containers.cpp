@@ -88,6 +88,7 @@ void add_run_flags(CLI::App* cmd, ec::RunRequest& r, std::string& entrypoint, bo
     cmd->add_flag("-i,--interactive", r.interactive, "keep stdin open");
     cmd->add_flag("-t,--tty", r.tty, "allocate a pseudo-TTY");
     cmd->add_option("--name", r.name, "name of the container");
+    cmd->add_option("--pull", r.pull, "pull the image before running: missing (default), always, never");
     cmd->add_option("-e,--env", r.env, "set an environment variable")->allow_extra_args(false);
     cmd->add_option("--env-file", r.env_files, "read environment variables from a file")->allow_extra_args(false);
     cmd->add_option("-v,--volume", r.volumes, "bind mount a volume: HOST:CTR[:ro], NAME:CTR, CTR")->allow_extra_args(false);

@@ -16,6 +16,7 @@
 #include "engine/containers/containers.h"
 #include "engine/containers/monitor_process.h"
 #include "engine/containers/supervise.h"
+#include "engine/images/pull.h"
 #include "engine/images/store.h"
 #include "engine/logs/logs.h"
 #include "engine/networks/networks.h"
@@ -339,8 +340,32 @@ int monitor_main(const Context& ctx, std::string id, int ready_fd, int netns_fd,
 int monitor_run(const Context& ctx, const RunRequest& req, const MonitorFds& fds);
 }  // namespace
 
+namespace {
+
+/// One line of pull progress on stderr, as docker run prints it.
+void print_progress(const std::string& line) { (void)sys::write_all(STDERR_FILENO, line + "\n"); }
+
+/// The image of `req`, pulled first when --pull says so: always, or when it is missing.
+sys::Result<images::Image> resolve_image(const Context& ctx, const RunRequest& req) {
+    if (req.pull != "missing" && req.pull != "always" && req.pull != "never")
+        return sys::fail_invalid("--pull: \"" + req.pull + "\" is not missing, always or never");
+    images::Store store(ctx);
+    if (req.pull != "always") {
+        auto image = store.resolve(req.image);
+        // Not in the store (the embedded busybox always is: it is built on first use).
+        if (image || req.pull == "never" || image.error().code() != sys::ErrorCode::not_found) return image;
+        print_progress("Unable to find image '" + req.image + "' locally");
+    }
+    images::PullOptions o;
+    o.progress = print_progress;
+    MD_TRY(images::pull(ctx, req.image, o));
+    return store.resolve(req.image);
+}
+
+}  // namespace
+
 sys::Result<Container> create(const Context& ctx, const RunRequest& req) {
-    auto image = MD_TRY(images::Store(ctx).resolve(req.image));
+    auto image = MD_TRY(resolve_image(ctx, req));
     return create_from(ctx, req, image, true);
 }
 
@@ -387,7 +412,7 @@ sys::Result<Container> create_from(const Context& ctx, const RunRequest& req, co
 sys::Result<int> run_foreground(const Context& ctx, const RunRequest& req, runtime::PendingNetns ahead) {
     runtime::PendingNetns pending;  // as in run_detached
     if (own_netns(req.network)) pending = ahead.started() ? std::move(ahead) : runtime::PendingNetns::start();
-    auto image = MD_TRY(images::Store(ctx).resolve(req.image));
+    auto image = MD_TRY(resolve_image(ctx, req));
     auto c = MD_TRY(create_from(ctx, req, image, false));
     sys::CleanupStack undo;
     undo.push([&] { remove_everything(ctx, c, true); });
@@ -470,7 +495,7 @@ int monitor_run(const Context& ctx, const RunRequest& req, const MonitorFds& fds
     runtime::PendingNetns pending;
     if (fds.netns_sock >= 0) pending = runtime::PendingNetns::receive(sys::UniqueFd(fds.netns_sock));
     else if (!netns.valid() && own_netns(req.network)) pending = runtime::PendingNetns::start();
-    auto image = images::Store(ctx).resolve(req.image);
+    auto image = resolve_image(ctx, req);
     if (!image) {
         report_error(ready_fd, image.error());
         return 1;

@@ -36,6 +36,7 @@ struct RunRequest {
     std::string cgroup_parent = "mydocker";
     std::string log_driver = "json-file";          // --log-driver json-file | none
     std::vector<std::string> log_opts;             // --log-opt KEY=VALUE
+    std::string pull = "missing";                  // --pull missing | always | never
     bool interactive = false, tty = false, detach = false, rm = false;
     bool read_only = false, init = false, privileged = false;
 };

@@ -162,3 +162,30 @@ image_count() { mdp images -q | wc -l; }
 	assert_output_contains "$REGISTRY/test/busybox:1"
 	[[ "$(image_count)" -eq 0 ]]
 }
+
+@test "run pulls a missing image (--pull missing, the default); never and always; a bad value" {
+	registry_start plain
+	registry_push_image busybox test/busybox:1
+	run mdp run --rm --pull never "$REGISTRY/test/busybox:1" true
+	assert_status 125
+	[[ "$(image_count)" -eq 0 ]] || fail "--pull never pulled"
+	run mdp run --rm "$REGISTRY/test/busybox:1" echo ran-after-pull
+	assert_success
+	assert_output_contains "Unable to find image '$REGISTRY/test/busybox:1' locally"
+	assert_output_contains "Pull complete"
+	assert_output_contains ran-after-pull
+	# Present now: no pull.
+	run mdp run --rm "$REGISTRY/test/busybox:1" echo again
+	assert_success
+	[[ "$output" == again ]] || fail "a present image was pulled again: $output"
+	run mdp run --rm --pull always "$REGISTRY/test/busybox:1" echo always
+	assert_success
+	assert_output_contains "Status: Image is up to date"
+	run mdp run -d --rm --pull sometimes "$REGISTRY/test/busybox:1" true
+	assert_status 125
+	assert_output_contains "--pull"
+	# The embedded busybox is never pulled under the default.
+	run mdp run --rm busybox echo embedded
+	assert_success
+	[[ "$output" == embedded ]]
+}

@@ -1,5 +1,6 @@
 // Docker's seccomp profile format: parsing, and resolving a profile for one container the way
 // docker's daemon does before it hands the OCI config to runc.
+#include "engine/images/config.h"
 #include "engine/containers/seccomp_profile.h"
 
 #include <sys/utsname.h>
@@ -212,27 +213,6 @@ const char* native_scmp_arch(const std::string& arch) {
     return "";
 }
 
-std::string build_arch() {
-#if defined(__x86_64__)
-    return "amd64";
-#elif defined(__aarch64__)
-    return "arm64";
-#elif defined(__arm__)
-    return "arm";
-#elif defined(__i386__)
-    return "386";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return "ppc64le";
-#elif defined(__s390x__)
-    return "s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-    return "riscv64";
-#elif defined(__loongarch64)
-    return "loong64";
-#else
-    return "";
-#endif
-}
 
 }  // namespace
 
@@ -261,7 +241,7 @@ sys::Result<SeccompProfile> parse_seccomp_profile(std::string_view text) {
 SeccompTarget host_seccomp_target(std::vector<std::string> caps) {
     SeccompTarget t;
     t.caps = std::move(caps);
-    t.arch = build_arch();
+    t.arch = images::host_architecture();
     struct utsname u;
     if (::uname(&u) == 0)
         if (auto v = parse_kernel_version(u.release)) t.kernel = *v;

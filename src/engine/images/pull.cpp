@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -42,17 +41,6 @@ bool is_index(const std::string& media_type) {
            media_type == "application/vnd.docker.distribution.manifest.list.v2+json";
 }
 
-/// This host's architecture as OCI spells it.
-std::string host_arch() {
-    struct utsname u;
-    if (::uname(&u) < 0) return "amd64";
-    std::string m = u.machine;
-    if (m == "x86_64") return "amd64";
-    if (m == "aarch64") return "arm64";
-    if (m.starts_with("arm")) return "arm";
-    if (m == "i686" || m == "i386") return "386";
-    return m;  // ppc64le, s390x, riscv64 spell the same
-}
 
 /// A manifest (or index) by tag or digest; checked against the digest it was asked by.
 sys::Result<std::pair<std::string, std::string>> fetch_manifest(RegistryClient& reg, const std::string& reference,
@@ -71,7 +59,7 @@ sys::Result<std::pair<std::string, std::string>> fetch_manifest(RegistryClient& 
 
 /// The manifest of an index that fits `os`/`arch`[/`variant`].
 sys::Result<std::string> pick_platform(const json& index, const std::string& platform, const std::string& shown) {
-    std::string os = "linux", arch = host_arch(), variant;
+    std::string os = "linux", arch = host_architecture(), variant;
     if (!platform.empty()) {
         auto parts = sys::split(platform, '/');
         if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())

@@ -25,6 +25,11 @@ teardown() {
 	for id in $(MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" ps -aq --no-trunc 2>/dev/null </dev/null); do
 		MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" rm -f "$id" >/dev/null 2>&1 || rc=1
 	done
+	# The pulling store's network: its bridge and nft table (made by its first `run`).
+	if [[ -d "$PULL_ROOT/networks" ]]; then
+		MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" network rm bridge >/dev/null 2>&1 </dev/null ||
+			{ echo "teardown: network rm bridge of $PULL_ROOT failed" >&2; rc=1; }
+	fi
 	if awk -v r="$PULL_ROOT" 'index($5, r) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
 		echo "teardown: mounts left under $PULL_ROOT" >&2
 		rc=1

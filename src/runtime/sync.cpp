@@ -65,6 +65,10 @@ sys::Result<void> sync_send(int fd, SyncType type, int64_t value, std::string_vi
 sys::Result<SyncMessage> sync_recv(int fd) {
     char buf[sizeof(Header) + kMaxText];
     ssize_t n = MD_RETRY(::recv(fd, buf, sizeof buf, 0));
+    // A peer that exits with our messages unread resets the socket, and the kernel reports
+    // that before what the peer sent first (its ERROR): the error is cleared by reporting it,
+    // so read again (the peer is gone: a message or EOF, never a wait).
+    if (n < 0 && errno == ECONNRESET) n = MD_RETRY(::recv(fd, buf, sizeof buf, 0));
     if (n < 0) return sys::fail_errno("receive sync message");
     return parse_message(buf, n);
 }
@@ -95,6 +99,7 @@ sys::Result<std::pair<SyncMessage, std::vector<sys::UniqueFd>>> sync_recv_fds(in
     char buf[sizeof(Header) + kMaxText];
     std::vector<sys::UniqueFd> fds;
     auto n = sys::recv_with_fds(sock, buf, fds);
+    if (!n && n.error().err() == ECONNRESET) n = sys::recv_with_fds(sock, buf, fds);  // as sync_recv
     if (!n) return sys::fail(sys::Error::from_errno(n.error().err(), "receive sync message"));
     auto m = MD_TRY(parse_message(buf, static_cast<ssize_t>(*n)));
     return std::pair{std::move(m), std::move(fds)};

@@ -30,12 +30,12 @@ sys::Result<std::string> prompt_line(const std::string& prompt, bool echo) {
     if (!echo && ::tcgetattr(0, &old) == 0) {
         termios quiet = old;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        restore = ::tcsetattr(0, TCSAFLUSH, &quiet) == 0;
+        restore = ::tcsetattr(0, TCSANOW, &quiet) == 0;
     }
     std::string line;
     bool got = static_cast<bool>(std::getline(std::cin, line));
     if (restore) {
-        ::tcsetattr(0, TCSAFLUSH, &old);
+        ::tcsetattr(0, TCSANOW, &old);
         std::fputc('\n', stderr);
     }
     if (!got) return sys::fail_invalid("login: no input");
@@ -55,6 +55,7 @@ sys::Result<int> run_login(const LoginArgs& a) {
         // As docker: the line's end is not part of the password.
         while (creds.password.ends_with('\n') || creds.password.ends_with('\r'))
             creds.password.pop_back();
+        if (creds.password.empty()) return sys::fail_invalid("--password-stdin: no password on stdin");
     } else if (!a.password.empty()) {
         std::fputs("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n",
                    stderr);

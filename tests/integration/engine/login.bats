@@ -116,6 +116,9 @@ login_stdin() { printf '%s\n' "$REGISTRY_PASS" | md login -u "$REGISTRY_USER" --
 	run --separate-stderr md login --password-stdin "$REGISTRY" </dev/null
 	assert_failure
 	[[ "$stderr" == *"must provide --username with --password-stdin"* ]] || fail "stderr: $stderr"
+	run --separate-stderr md login -u "$REGISTRY_USER" --password-stdin "$REGISTRY" </dev/null
+	assert_failure
+	[[ "$stderr" == *"--password-stdin: no password on stdin"* ]] || fail "stderr: $stderr"
 	run --separate-stderr md login "$REGISTRY" </dev/null
 	assert_failure
 	[[ "$stderr" == *"stdin is not a terminal"* ]] || fail "stderr: $stderr"
@@ -129,6 +132,16 @@ login_stdin() { printf '%s\n' "$REGISTRY_PASS" | md login -u "$REGISTRY_USER" --
 	assert_success
 	[[ "$output" == "Login Succeeded" ]] || fail "stdout: $output"
 	[[ "$stderr" != *"insecure"* ]] || fail "stderr: $stderr"
+	[[ "$(saved_auth "$REGISTRY")" == "$REGISTRY_USER:$REGISTRY_PASS" ]]
+	# On a terminal (script(1) gives it one) the username and password are asked for.
+	md logout "$REGISTRY" >/dev/null
+	command -v script >/dev/null || fail "script(1) is not installed (bsdutils)"
+	run bash -c 'printf "%s\n%s\n" "$1" "$2" | timeout 20 script -qec "$3 login $4" /dev/null' _ \
+		"$REGISTRY_USER" "$REGISTRY_PASS" "$MYDOCKER" "$REGISTRY"
+	assert_success
+	assert_output_contains "Username: "
+	assert_output_contains "Password: "
+	assert_output_contains "Login Succeeded"
 	[[ "$(saved_auth "$REGISTRY")" == "$REGISTRY_USER:$REGISTRY_PASS" ]]
 	# The server may be spelled as a URL, as docker allows; the entry is the host's.
 	run md logout "https://$REGISTRY/v2/"

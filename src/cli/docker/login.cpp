@@ -55,7 +55,8 @@ sys::Result<int> run_login(const LoginArgs& a) {
         // As docker: the line's end is not part of the password.
         while (creds.password.ends_with('\n') || creds.password.ends_with('\r'))
             creds.password.pop_back();
-        if (creds.password.empty()) return sys::fail_invalid("--password-stdin: no password on stdin");
+        if (creds.password.empty())
+            return sys::fail_invalid("--password-stdin: no password on stdin");
     } else if (!a.password.empty()) {
         std::fputs("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n",
                    stderr);

@@ -53,9 +53,9 @@ mdp() { MYDOCKER_ROOT="$PULL_ROOT" md "$@"; }
 # saved_auth HOST: the decoded "auth" of HOST in mydocker's credentials file.
 saved_auth() { jq -er --arg h "$1" '.auths[$h].auth' "$CFG" | base64 -d; }
 
-# login_stdin [ARGS...]: mydocker login -u $REGISTRY_USER --password-stdin ARGS $REGISTRY, the
+# login_stdin: mydocker login -u $REGISTRY_USER --password-stdin $REGISTRY, the
 # password on stdin.
-login_stdin() { printf '%s\n' "$REGISTRY_PASS" | md login -u "$REGISTRY_USER" --password-stdin "$@" "$REGISTRY"; }
+login_stdin() { printf '%s\n' "$REGISTRY_PASS" | md login -u "$REGISTRY_USER" --password-stdin "$REGISTRY"; }
 
 @test "login to a basic-auth registry saves docker's format, mode 0600; logout removes it" {
 	registry_start basic
@@ -202,12 +202,18 @@ pull_private_after_login() {
 	assert_output_contains "Not logged in to $REGISTRY"
 	assert_output_contains "$DOCKER_CONFIG/config.json"
 	[[ "$(jq -r --arg h "$REGISTRY" '.auths[$h].auth' "$DOCKER_CONFIG/config.json")" == "$auth" ]]
-	# Docker's file with a wrong password: the registry's refusal.
+	# Older docker versions keyed by URL: the host is what counts.
+	jq -n --arg h "https://$REGISTRY" --arg a "$auth" '{auths: {($h): {auth: $a}}}' >"$DOCKER_CONFIG/config.json"
+	mdp rmi "$REGISTRY/private/bb:1" >/dev/null
+	run mdp pull "$REGISTRY/private/bb:1"
+	assert_success
+	# A wrong password there: sent, and refused by the registry.
 	jq -n --arg h "https://$REGISTRY" --arg a "$(printf 'tester:wrong' | base64 -w0)" '{auths: {($h): {auth: $a}}}' \
 		>"$DOCKER_CONFIG/config.json"
 	mdp rmi "$REGISTRY/private/bb:1" >/dev/null
 	run mdp pull "$REGISTRY/private/bb:1"
 	assert_status 1
+	assert_output_contains "manifest for $REGISTRY/private/bb:1: authentication required"
 	rm "$DOCKER_CONFIG/config.json"
 	# podman's auth file, keyed by the repository's namespace as podman allows.
 	jq -n --arg h "$REGISTRY/private" --arg a "$auth" '{auths: {($h): {auth: $a}}}' >"$REGISTRY_AUTH_FILE"

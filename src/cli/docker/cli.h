@@ -78,6 +78,7 @@ sys::Result<int> print_inspect(const std::vector<std::string>& refs, const std::
 
 void register_containers(CLI::App& app, Globals& g);  // run create start stop kill rm ps ...
 void register_images(CLI::App& app, Globals& g);      // images rmi tag import save load
+void register_login(CLI::App& app, Globals& g);       // login logout
 void register_volumes(CLI::App& app, Globals& g);     // volume create/ls/inspect/rm/prune
 void register_networks(CLI::App& app, Globals& g);    // network create/ls/inspect/rm/prune/connect/disconnect, port
 

@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
     auto register_all = [&] {
         cli::register_containers(app, g);
         cli::register_images(app, g);
+        cli::register_login(app, g);
         cli::register_volumes(app, g);
         cli::register_networks(app, g);
     };

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "engine/images/registry_auth.h"
 #include "sys/files.h"
 
 namespace mydocker::engine::images {
@@ -34,29 +35,6 @@ std::string registry_ca(const std::string& host) {
     return "";
 }
 
-/// One value of a WWW-Authenticate challenge: key="value".
-std::string challenge_param(const std::string& header, const std::string& key) {
-    std::string needle = key + "=\"";
-    auto at = header.find(needle);
-    if (at == std::string::npos) return "";
-    at += needle.size();
-    auto end = header.find('"', at);
-    return end == std::string::npos ? "" : header.substr(at, end - at);
-}
-
-std::string url_escape(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-        else {
-            char buf[4];
-            std::snprintf(buf, sizeof buf, "%%%02X", c);
-            out += buf;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 bool insecure_registry_host(const std::string& host) { return loopback_host(host); }
@@ -68,9 +46,9 @@ sys::Result<HttpResponse> RegistryClient::request(HttpRequest req, const std::st
     const bool absolute = what.starts_with("http://") || what.starts_with("https://");
     const std::vector<std::string> headers = req.headers;
     for (int attempt = 0; attempt < 3; ++attempt) {
-        req.url = absolute ? what : base() + "/v2/" + ref_.repository() + "/" + what;
+        req.url = absolute ? what : what.starts_with('/') ? base() + what : base() + "/v2/" + ref_.repository() + "/" + what;
         req.headers = headers;
-        if (!token_.empty()) req.headers.push_back("Authorization: Bearer " + token_);
+        if (!token_.empty()) req.headers.push_back("Authorization: " + token_);
         req.ca_file = ca_;
         auto resp = http_request(req);
         if (!resp && is_tls_error(resp.error()) && scheme_ == "https" && !absolute && loopback_host(host_)) {
@@ -95,30 +73,16 @@ sys::Result<HttpResponse> RegistryClient::get(const std::string& what, std::vect
     return request(std::move(req), what);
 }
 
-// The Bearer flow of distribution's token auth (Docker Hub, GHCR, Quay): a token for this
-// repository's actions from the challenge's realm (anonymous until login exists).
+// A 401: the saved credentials for this repository (unless login gave some) answer the
+// challenge, as Basic auth or for a Bearer token scoped to this repository's actions.
 sys::Result<void> RegistryClient::authenticate(const std::string& challenge) {
-    if (!challenge.starts_with("Bearer") && !challenge.starts_with("bearer"))
-        return sys::fail(sys::Error::from_errno(
-            EACCES, "registry " + host_ + ": authentication required (" +
-                        (challenge.empty() ? std::string("no challenge") : challenge) +
-                        "); `mydocker login` is not implemented yet"));
-    std::string realm = challenge_param(challenge, "realm");
-    if (realm.empty()) return sys::fail_invalid("registry " + host_ + ": bearer challenge without a realm");
-    std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
-    if (auto service = challenge_param(challenge, "service"); !service.empty())
-        url += "service=" + url_escape(service) + "&";
-    url += "scope=" + url_escape("repository:" + ref_.repository() + ":" + actions_);
-    HttpRequest req;
-    req.url = url;
-    req.ca_file = ca_;
-    auto resp = MD_TRY_CTX(http_request(req), "registry " + host_ + ": token");
-    if (resp.status != 200)
-        return sys::fail(sys::Error::from_errno(EACCES, "registry " + host_ + ": token server answered " +
-                                                           std::to_string(resp.status)));
-    json j = json::parse(resp.body, nullptr, false);
-    if (j.is_object()) token_ = j.value("token", j.value("access_token", std::string()));
-    if (token_.empty()) return sys::fail_invalid("registry " + host_ + ": token server gave no token");
+    // (No home and no MYDOCKER_CONFIG: no saved credentials, anonymous.)
+    if (auto files = default_credential_files(); files && !creds_)
+        creds_ = MD_TRY_CTX(find_credentials(*files, login_host(host_).value_or(host_), ref_.repository()),
+                            "registry " + host_);
+    AuthRequest req{host_, ca_, creds_, ""};
+    if (!ref_.repository().empty()) req.scope = "repository:" + ref_.repository() + ":" + actions_;
+    token_ = MD_TRY(answer_challenge(challenge, req));
     return {};
 }
 

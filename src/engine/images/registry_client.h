@@ -1,12 +1,14 @@
 // One registry's API (distribution v2) for one repository: the scheme (TLS, or plain HTTP
 // for a loopback registry that does not speak TLS), its CA from certs.d, and auth: anonymous,
-// and Bearer tokens from the realm a 401 names (distribution's token auth).
+// or the credentials `login` saved (credentials.h), as Basic auth or for a Bearer token from
+// the realm a 401 names (distribution's token auth; registry_auth.h).
 #pragma once
 
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "engine/images/credentials.h"
 #include "engine/images/http.h"
 #include "engine/images/reference.h"
 #include "sys/error.h"
@@ -19,12 +21,16 @@ public:
     explicit RegistryClient(const Reference& ref, std::string actions = "pull");
 
     /// METHOD /v2/<repository>/<what> (or `what` itself when it is an absolute URL, as the
-    /// Location of an upload is): the scheme fallback and auth are handled here; an HTTP
+    /// Location of an upload is; a path from the registry's root when it starts with '/',
+    /// as login's "/v2/"): the scheme fallback and auth are handled here; an HTTP
     /// error status is the caller's to read.
     sys::Result<HttpResponse> request(HttpRequest req, const std::string& what);
     /// GET, the body streamed to `sink` when set.
     sys::Result<HttpResponse> get(const std::string& what, std::vector<std::string> headers,
                                   std::function<sys::Result<void>(std::string_view)> sink = {});
+
+    /// Authenticate with `creds`, not with the saved ones (login checks them so).
+    void set_credentials(Credentials creds) { creds_ = std::move(creds); }
 
     const std::string& host() const { return host_; }
     /// scheme://host: where absolute upload URLs are resolved against.
@@ -38,7 +44,9 @@ private:
     std::string host_;
     std::string ca_;
     std::string scheme_ = "https";
-    std::string token_;
+    std::string token_;  // the Authorization header's value once a 401 was answered
+    // Looked up at the first 401 (an anonymous registry never reads the files).
+    std::optional<Credentials> creds_;
 };
 
 /// "what: <the registry's first error message>" or "what: HTTP <status>".

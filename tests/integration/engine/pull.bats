@@ -34,6 +34,9 @@ teardown() {
 		echo "teardown: mounts left under $PULL_ROOT" >&2
 		rc=1
 	fi
+	# The pulling store's default bridge and nft table (its containers ran on it) go too:
+	# left behind, each holds a subnet of the host's default pools until none is free.
+	MYDOCKER_ROOT="$PULL_ROOT" engine_teardown || rc=1
 	engine_teardown || rc=1
 	return "$rc"
 }

@@ -1,9 +1,11 @@
 #include "engine/images/http.h"
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <optional>
 
 #include "sys/dynlib.h"
@@ -53,7 +55,29 @@ struct Transfer {
     HttpResponse* resp;
     std::optional<sys::Error> sink_error;
     bool too_big = false;
+    int64_t sent = 0;  // of the body_fd
+    std::optional<sys::Error> read_error;
 };
+
+// Feeds the upload from body_fd; pread keeps the fd's own offset untouched.
+size_t on_read(char* buf, size_t size, size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    int64_t left = t->req->body_size - t->sent;
+    if (left <= 0) return 0;
+    size_t want = std::min<size_t>(size * n, static_cast<size_t>(left));
+    for (;;) {
+        ssize_t got = ::pread(t->req->body_fd, buf, want, t->sent);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            t->read_error = got < 0 ? sys::Error::from_errno(errno, "read the body of " + t->req->url)
+                                    : sys::Error::from_errno(EIO, "read the body of " + t->req->url + ": file shorter than " +
+                                                                      std::to_string(t->req->body_size) + " bytes");
+            return CURL_READFUNC_ABORT;
+        }
+        t->sent += got;
+        return static_cast<size_t>(got);
+    }
+}
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
@@ -100,11 +124,20 @@ sys::Result<HttpResponse> http_request(const HttpRequest& req) {
     curl_slist* headers = nullptr;
     for (const auto& hd : req.headers) headers = c->slist_append(headers, hd.c_str());
     HttpResponse resp;
-    Transfer t{&req, &resp, std::nullopt, false};
+    Transfer t{&req, &resp, std::nullopt, false, 0, std::nullopt};
     char errbuf[CURL_ERROR_SIZE] = {};
     c->easy_setopt(h, CURLOPT_URL, req.url.c_str());
     c->easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     if (req.method == "HEAD") c->easy_setopt(h, CURLOPT_NOBODY, 1L);
+    if (req.body_fd >= 0) {
+        c->easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        c->easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+        c->easy_setopt(h, CURLOPT_READDATA, &t);
+        c->easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.body_size));
+    } else if (req.send_body) {
+        c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+        c->easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
+    }
     c->easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     c->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     c->easy_setopt(h, CURLOPT_WRITEDATA, &t);
@@ -129,6 +162,7 @@ sys::Result<HttpResponse> http_request(const HttpRequest& req) {
     c->easy_cleanup(h);
     c->slist_free_all(headers);
     if (t.sink_error) return sys::fail(std::move(*t.sink_error));
+    if (t.read_error) return sys::fail(std::move(*t.read_error));
     if (t.too_big) return sys::fail_invalid("GET " + req.url + ": response larger than " + std::to_string(req.max_body) + " bytes");
     if (rc != CURLE_OK) {
         std::string why = errbuf[0] ? errbuf : c->easy_strerror(rc);

@@ -5,9 +5,9 @@
 # by podman; committed, imported, loaded and pulled images; a second push finds every layer
 # there; a second repository of the same registry gets its layers by a cross-repository
 # mount; TLS with the registry's CA in certs.d; the refusals: an unknown image, a digest, an
-# unreachable registry, a bad name: an error naming it, exit 1. Auth modes are login's (a push
-# needs credentials there). Containers run with --network none: no test here needs a bridge,
-# and the host's default subnets are few.
+# unreachable registry, a bad name, a registry that wants a login: an error naming it, exit 1.
+# Pushing with credentials is login's to test. Containers run with --network none: no test
+# here needs a bridge, and the host's default subnets are few.
 
 load engine_helpers
 load registry_helpers
@@ -196,4 +196,14 @@ pushed_digest() { sed -n 's/^.*: digest: \(sha256:[0-9a-f]\{64\}\) size: [0-9]*$
 	run md push "Bad/Name"
 	assert_status 1
 	assert_output_contains "invalid reference format"
+}
+
+@test "push to a registry that wants a login fails naming the registry, exit 1" {
+	registry_start basic
+	md tag busybox "$REGISTRY/test/bb:1"
+	run md push "$REGISTRY/test/bb:1"
+	assert_status 1
+	assert_output_contains "push $REGISTRY/test/bb:1"
+	assert_output_contains "authentication required"
+	refute grep -q ": Pushed" <<<"$output"
 }

@@ -33,16 +33,6 @@ sys::Error push_error(const HttpResponse& resp, const std::string& what) {
     return sys::Error::from_errno(EIO, msg);
 }
 
-/// The URL an upload continues at: the Location of the last answer, relative to the registry
-/// or absolute, with `query` ("digest=...") added to any query it already has.
-std::string upload_url(const RegistryClient& reg, const std::string& location,
-                       const std::string& query) {
-    std::string url = location.starts_with("http://") || location.starts_with("https://")
-                          ? location
-                          : reg.base() + location;
-    return url + (url.find('?') == std::string::npos ? "?" : "&") + query;
-}
-
 std::string escape_digest(const std::string& digest) {
     std::string out;
     for (char c : digest) out += c == ':' ? std::string("%3A") : std::string(1, c);
@@ -90,24 +80,30 @@ sys::Result<BlobOutcome> push_blob(RegistryClient& reg, const Descriptor& d,
     put.headers = {"Content-Type: application/octet-stream"};
     put.body_fd = fd.get();
     put.body_size = d.size;
-    auto r =
-        MD_TRY(reg.request(put, upload_url(reg, location, "digest=" + escape_digest(d.digest))));
+    auto r = MD_TRY(
+        reg.request(put, upload_url(reg.base(), location, "digest=" + escape_digest(d.digest))));
     if (r.status != 201 && r.status != 204)
         return sys::fail(push_error(r, "upload blob " + d.digest));
     return BlobOutcome::pushed;
 }
 
-/// Another repository of `ref`'s registry the image is named in (its blobs are there), for a
-/// cross-repository mount; "" when none.
-std::string mount_source(const Image& img, const Reference& ref) {
-    for (const auto& n : img.names) {
+}  // namespace
+
+std::string upload_url(const std::string& base, const std::string& location,
+                       const std::string& query) {
+    std::string url = location.starts_with("http://") || location.starts_with("https://")
+                          ? location
+                          : base + location;
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + query;
+}
+
+std::string mount_source(const std::vector<std::string>& names, const Reference& ref) {
+    for (const auto& n : names) {
         auto other = parse_reference(n);
         if (other && other->domain == ref.domain && other->path != ref.path) return other->path;
     }
     return "";
 }
-
-}  // namespace
 
 sys::Result<PushResult> push(const Context& ctx, const std::string& ref_text,
                              const PushOptions& opts) {
@@ -134,7 +130,7 @@ sys::Result<PushResult> push(const Context& ctx, const std::string& ref_text,
 
     say("The push refers to repository [" + ref.full_name() + "]");
     RegistryClient reg(ref, "pull,push");
-    const std::string from = mount_source(*img, ref);
+    const std::string from = mount_source(img->names, ref);
     // docker lists the top layer first.
     for (auto it = si.layers.rbegin(); it != si.layers.rend(); ++it) {
         std::string path = MD_TRY(lay.blob_path(it->digest));

@@ -3,8 +3,10 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "engine/context.h"
+#include "engine/images/reference.h"
 #include "sys/error.h"
 
 namespace mydocker::engine::images {
@@ -28,5 +30,14 @@ struct PushResult {
 /// registry the image is also named in, else uploaded whole; the store's own manifest goes
 /// last, byte for byte, so the pushed digest is the image's manifest digest.
 sys::Result<PushResult> push(const Context& ctx, const std::string& ref, const PushOptions& opts);
+
+/// Where an upload continues: `location` (the registry's Location header, absolute or relative
+/// to `base`, "scheme://host") with `query` appended to any query it already has.
+std::string upload_url(const std::string& base, const std::string& location,
+                       const std::string& query);
+
+/// A repository of `ref`'s registry, other than `ref`'s own, among an image's `names`: the
+/// registry has the image's blobs there, to mount from. "" when none.
+std::string mount_source(const std::vector<std::string>& names, const Reference& ref);
 
 }  // namespace mydocker::engine::images

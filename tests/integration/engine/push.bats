@@ -207,3 +207,15 @@ pushed_digest() { sed -n 's/^.*: digest: \(sha256:[0-9a-f]\{64\}\) size: [0-9]*$
 	assert_output_contains "authentication required"
 	refute grep -q ": Pushed" <<<"$output"
 }
+
+@test "push to a registry named by a host name resolves it (no crash of the static binary): exit 1 on a closed port" {
+	local name
+	name="$(hostname)"
+	# /etc/hosts only: no DNS query leaves the machine.
+	[[ "$(getent -s files hosts "$name" | awk '{ print $1; exit }')" == 127.* ]] ||
+		skip "the host name \"$name\" is not a 127.x name in /etc/hosts"
+	md tag busybox "$name:1/test/bb:1"
+	run md push "$name:1/test/bb:1"
+	assert_status 1
+	assert_output_contains "registry $name:1"
+}

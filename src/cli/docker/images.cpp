@@ -1,4 +1,4 @@
-// Image commands: images, rmi, tag, import, save, load, pull.
+// Image commands: images, rmi, tag, import, save, load, pull, push.
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -10,6 +10,7 @@
 #include "engine/images/format.h"
 #include "engine/images/names.h"
 #include "engine/images/pull.h"
+#include "engine/images/push.h"
 #include "engine/images/store.h"
 
 namespace mydocker::cli {
@@ -254,6 +255,29 @@ void register_images(CLI::App& app, Globals& g) {
                     return 1;
                 }
                 println(r->name);
+                return 0;
+            };
+        });
+    }
+
+    if (g.wants("push")) {
+        // push
+        auto push_args = std::make_shared<std::pair<std::string, bool>>("", false);
+        auto* push = app.add_subcommand("push", "push an image to a registry");
+        push->add_option("NAME", push_args->first, "NAME[:TAG]")->required();
+        push->add_flag("-q,--quiet", push_args->second, "print only the image's name");
+        push->callback([&g, push_args] {
+            g.action = [push_args](engine::Context& ctx) -> sys::Result<int> {
+                ei::PushOptions o;
+                if (!push_args->second) o.progress = [](const std::string& line) { println(line); };
+                auto r = ei::push(ctx, push_args->first, o);
+                if (!r) {
+                    // docker push exits 1 on any failure, as pull does.
+                    std::fflush(stdout);
+                    print_error(r.error().message());
+                    return 1;
+                }
+                if (push_args->second) println(r->name);
                 return 0;
             };
         });

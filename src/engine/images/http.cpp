@@ -3,11 +3,13 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <strings.h>
-#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <optional>
 
@@ -58,11 +60,35 @@ struct Transfer {
     HttpResponse* resp;
     std::optional<sys::Error> sink_error;
     bool too_big = false;
+    int64_t sent = 0;  // of the body_fd
+    bool redirect = false;  // the response being read is a 3xx: its body is not the caller's
+    std::optional<sys::Error> read_error;
 };
+
+// Feeds the upload from body_fd; pread keeps the fd's own offset untouched.
+size_t on_read(char* buf, size_t size, size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    int64_t left = t->req->body_size - t->sent;
+    if (left <= 0) return 0;
+    size_t want = std::min<size_t>(size * n, static_cast<size_t>(left));
+    for (;;) {
+        ssize_t got = ::pread(t->req->body_fd, buf, want, t->sent);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            t->read_error = got < 0 ? sys::Error::from_errno(errno, "read the body of " + t->req->url)
+                                    : sys::Error::from_errno(EIO, "read the body of " + t->req->url + ": file shorter than " +
+                                                                      std::to_string(t->req->body_size) + " bytes");
+            return CURL_READFUNC_ABORT;
+        }
+        t->sent += got;
+        return static_cast<size_t>(got);
+    }
+}
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     std::string_view chunk(data, size * n);
+    if (t->redirect) return chunk.size();
     if (t->req->sink) {
         if (auto r = t->req->sink(chunk); !r) {
             t->sink_error = std::move(r.error());
@@ -82,7 +108,12 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     std::string_view line(data, size * n);
     // A new response (after a redirect or a 100): forget the previous one's headers.
-    if (line.starts_with("HTTP/")) t->resp->headers.clear();
+    if (line.starts_with("HTTP/")) {
+        t->resp->headers.clear();
+        auto sp = line.find(' ');
+        int code = sp == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
+        t->redirect = code >= 300 && code < 400 && code != 304;
+    }
     auto colon = line.find(':');
     if (colon != std::string_view::npos) {
         std::string name(line.substr(0, colon));
@@ -96,120 +127,94 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     return size * n;
 }
 
-/// scheme, host (brackets kept for IPv6) and port of an absolute URL.
-struct UrlParts {
-    std::string scheme, host;
-    int port = 0;
+/// scheme, host (IPv6 with its brackets) and port of an absolute http(s) URL.
+struct UrlHost {
+    std::string scheme, host, port;
 };
 
-sys::Result<UrlParts> split_url(const std::string& url) {
-    UrlParts u;
-    auto colon = url.find("://");
-    if (colon == std::string::npos) return sys::fail_invalid("\"" + url + "\" is not an absolute URL");
-    u.scheme = url.substr(0, colon);
-    std::string authority = url.substr(colon + 3, url.find_first_of("/?#", colon + 3) - colon - 3);
-    if (auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
-    auto close = authority.rfind(']');
-    auto port_colon = authority.rfind(':');
-    if (port_colon != std::string::npos && (close == std::string::npos || port_colon > close)) {
-        u.host = authority.substr(0, port_colon);
-        u.port = std::atoi(authority.c_str() + port_colon + 1);
+UrlHost url_host(const std::string& url) {
+    UrlHost u;
+    auto sep = url.find("://");
+    if (sep == std::string::npos) return u;
+    u.scheme = url.substr(0, sep);
+    std::string auth = url.substr(sep + 3, url.find_first_of("/?#", sep + 3) - (sep + 3));
+    if (auto at = auth.rfind('@'); at != std::string::npos) auth = auth.substr(at + 1);
+    auto colon = auth.rfind(':');
+    if (colon != std::string::npos && auth.find(']', colon) == std::string::npos) {
+        u.host = auth.substr(0, colon);
+        u.port = auth.substr(colon + 1);
     } else {
-        u.host = authority;
+        u.host = auth;
     }
-    if (u.port == 0) u.port = u.scheme == "https" ? 443 : 80;
-    if (u.host.empty()) return sys::fail_invalid("\"" + url + "\" has no host");
+    if (u.port.empty()) u.port = u.scheme == "https" ? "443" : "80";
     return u;
 }
 
-/// "host:port:address" for CURLOPT_RESOLVE, resolved by our own (static) libc: libcurl's
-/// threaded resolver, running on the dlopen()ed libc beside the static one, crashes. Empty
-/// for an address literal (nothing to resolve).
-sys::Result<std::string> resolve_entry(const UrlParts& u) {
-    if (u.host.front() == '[') return std::string();
-    struct in_addr a4;
-    if (::inet_pton(AF_INET, u.host.c_str(), &a4) == 1) return std::string();
+// The host's addresses for curl's CURLOPT_RESOLVE ("host:port:addr,..."), or "" when curl needs
+// none (an IP address, localhost). mydocker is static and dlopen()s libcurl, whose resolver
+// runs getaddrinfo in a thread of the libc.so.6 loaded beside ours, which was never set up:
+// it crashes. So names are resolved here, by the libc linked in, and curl only connects.
+sys::Result<std::string> resolve_entry(const UrlHost& u) {
+    std::string bare = u.host.starts_with("[") ? u.host.substr(1, u.host.size() - 2) : u.host;
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (bare.empty() || bare == "localhost" || ::inet_pton(AF_INET, bare.c_str(), buf) == 1 ||
+        ::inet_pton(AF_INET6, bare.c_str(), buf) == 1)
+        return std::string();
     struct addrinfo hints = {};
+    hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     struct addrinfo* res = nullptr;
-    if (int rc = ::getaddrinfo(u.host.c_str(), nullptr, &hints, &res); rc != 0 || !res)
-        return sys::fail(sys::Error(sys::ErrorCode::system, "cannot resolve host \"" + u.host + "\": " + ::gai_strerror(rc)));
+    if (int rc = ::getaddrinfo(bare.c_str(), nullptr, &hints, &res); rc != 0)
+        return sys::fail(sys::Error::from_errno(EIO, "resolve \"" + bare + "\": " + ::gai_strerror(rc)));
     std::string addrs;
-    for (auto* p = res; p; p = p->ai_next) {
-        char buf[INET6_ADDRSTRLEN] = {};
-        const void* src = p->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(p->ai_addr)->sin_addr)
-                                                  : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(p->ai_addr)->sin6_addr);
-        if (!::inet_ntop(p->ai_family, src, buf, sizeof buf)) continue;
-        std::string a = p->ai_family == AF_INET6 ? "[" + std::string(buf) + "]" : std::string(buf);
-        if (addrs.find(a) != std::string::npos) continue;
-        addrs += (addrs.empty() ? "" : ",") + a;
+    for (auto* a = res; a; a = a->ai_next) {
+        char text[INET6_ADDRSTRLEN] = {};
+        const void* src = a->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
+                                                  : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
+        if (!::inet_ntop(a->ai_family, src, text, sizeof text)) continue;
+        std::string one = a->ai_family == AF_INET6 ? "[" + std::string(text) + "]" : std::string(text);
+        if (addrs.find(one) != std::string::npos) continue;
+        addrs += (addrs.empty() ? "" : ",") + one;
     }
     ::freeaddrinfo(res);
-    if (addrs.empty()) return sys::fail(sys::Error(sys::ErrorCode::system, "cannot resolve host \"" + u.host + "\""));
-    return u.host + ":" + std::to_string(u.port) + ":" + addrs;
+    if (addrs.empty()) return sys::fail(sys::Error::from_errno(EIO, "resolve \"" + bare + "\": no address"));
+    return bare + ":" + u.port + ":" + addrs;
 }
 
-/// The absolute URL a Location header points to, from `base`.
-std::string join_location(const std::string& base, const std::string& location) {
-    if (location.find("://") != std::string::npos) return location;
-    auto scheme_end = base.find("://");
-    auto path_start = base.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-    std::string origin = path_start == std::string::npos ? base : base.substr(0, path_start);
-    if (location.starts_with("/")) return origin + location;
-    std::string dir = path_start == std::string::npos ? origin + "/" : base.substr(0, base.rfind('/') + 1);
-    return dir + location;
-}
-
-sys::Result<HttpResponse> perform_once(const LibCurl* c, const HttpRequest& req);
-
-}  // namespace
-
-sys::Result<HttpResponse> http_request(const HttpRequest& req) {
+/// One request, no redirect followed.
+sys::Result<HttpResponse> perform(const HttpRequest& req) {
     const LibCurl* c = MD_TRY(libcurl());
-    // Redirects are followed here, not by curl: every host is resolved by us (resolve_entry),
-    // and the Authorization header goes only to the host it was meant for.
-    HttpRequest hop = req;
-    const std::string first_host = MD_TRY(split_url(req.url)).host;
-    for (int redirects = 0;; ++redirects) {
-        auto resp = MD_TRY(perform_once(c, hop));
-        bool redirect = resp.status == 301 || resp.status == 302 || resp.status == 303 || resp.status == 307 ||
-                        resp.status == 308;
-        auto loc = resp.headers.find("location");
-        if (!redirect || loc == resp.headers.end()) return resp;
-        if (redirects >= 10) return sys::fail_invalid(req.method + " " + req.url + ": too many redirects");
-        hop.url = join_location(hop.url, loc->second);
-        auto next = MD_TRY(split_url(hop.url));
-        if (next.scheme != "http" && next.scheme != "https")
-            return sys::fail_invalid(req.method + " " + req.url + ": redirected to \"" + hop.url + "\"");
-        if (next.host != first_host)
-            std::erase_if(hop.headers, [](const std::string& h) { return h.size() > 14 && ::strncasecmp(h.c_str(), "authorization:", 14) == 0; });
-        if (resp.status == 303) hop.method = "GET";
-    }
-}
-
-namespace {
-
-sys::Result<HttpResponse> perform_once(const LibCurl* c, const HttpRequest& req) {
+    std::string resolve = MD_TRY_CTX(resolve_entry(url_host(req.url)), req.method + " " + req.url);
     CURL* h = c->easy_init();
     if (!h) return sys::fail(sys::Error::from_errno(ENOMEM, "curl_easy_init"));
+    curl_slist* resolves = resolve.empty() ? nullptr : c->slist_append(nullptr, resolve.c_str());
+    if (resolves) c->easy_setopt(h, CURLOPT_RESOLVE, resolves);
     curl_slist* headers = nullptr;
     for (const auto& hd : req.headers) headers = c->slist_append(headers, hd.c_str());
     HttpResponse resp;
-    Transfer t{&req, &resp, std::nullopt, false};
+    Transfer t{&req, &resp, std::nullopt, false, 0, false, std::nullopt};
     char errbuf[CURL_ERROR_SIZE] = {};
     c->easy_setopt(h, CURLOPT_URL, req.url.c_str());
     c->easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     if (req.method == "HEAD") c->easy_setopt(h, CURLOPT_NOBODY, 1L);
+    if (req.body_fd >= 0) {
+        c->easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        c->easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+        c->easy_setopt(h, CURLOPT_READDATA, &t);
+        c->easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.body_size));
+    } else if (req.send_body) {
+        c->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+        c->easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data());
+    }
     c->easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     c->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     c->easy_setopt(h, CURLOPT_WRITEDATA, &t);
     c->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     c->easy_setopt(h, CURLOPT_HEADERDATA, &t);
     c->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    // Redirects are followed by http_request, each host resolved there (see resolve_entry).
+    c->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     c->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    std::string entry = MD_TRY(resolve_entry(MD_TRY(split_url(req.url))));
-    curl_slist* resolve = entry.empty() ? nullptr : c->slist_append(nullptr, entry.c_str());
-    if (resolve) c->easy_setopt(h, CURLOPT_RESOLVE, resolve);
     c->easy_setopt(h, CURLOPT_TIMEOUT, req.timeout_seconds);
     c->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, req.connect_timeout_seconds);
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -221,20 +226,46 @@ sys::Result<HttpResponse> perform_once(const LibCurl* c, const HttpRequest& req)
     if (c->easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url) resp.effective_url = url;
     c->easy_cleanup(h);
     c->slist_free_all(headers);
-    if (resolve) c->slist_free_all(resolve);
+    if (resolves) c->slist_free_all(resolves);
     if (t.sink_error) return sys::fail(std::move(*t.sink_error));
+    if (t.read_error) return sys::fail(std::move(*t.read_error));
     if (t.too_big) return sys::fail_invalid("GET " + req.url + ": response larger than " + std::to_string(req.max_body) + " bytes");
     if (rc != CURLE_OK) {
         std::string why = errbuf[0] ? errbuf : c->easy_strerror(rc);
-        // EPROTO marks a failed TLS handshake for is_tls_error.
+        // The error code rides along as a negative errno-like value for is_tls_error.
         sys::Error e(sys::ErrorCode::system, req.method + " " + req.url + ": " + why,
-                     rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ? EPROTO : 0);
+                     rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ? EPROTO : EIO);
         return sys::fail(std::move(e));
     }
     return resp;
 }
 
 }  // namespace
+
+sys::Result<HttpResponse> http_request(const HttpRequest& req) {
+    // Blobs are often redirected to storage elsewhere (GET and HEAD only: an upload is not).
+    // The Authorization header is dropped when the host changes, as curl would do.
+    HttpRequest hop = req;
+    for (int redirects = 0;; ++redirects) {
+        auto resp = MD_TRY(perform(hop));
+        const bool redirect = resp.status >= 300 && resp.status < 400 && resp.status != 304;
+        if (!redirect || (hop.method != "GET" && hop.method != "HEAD") || resp.headers["location"].empty())
+            return resp;
+        if (redirects == 10) return sys::fail(sys::Error::from_errno(EIO, req.method + " " + req.url + ": more than 10 redirects"));
+        std::string next = resp.headers["location"];
+        UrlHost from = url_host(hop.url);
+        if (!next.starts_with("http://") && !next.starts_with("https://")) {
+            if (!next.starts_with("/")) return sys::fail_invalid(req.method + " " + req.url + ": unsupported redirect to \"" + next + "\"");
+            next = from.scheme + "://" + hop.url.substr(from.scheme.size() + 3, hop.url.find('/', from.scheme.size() + 3) - from.scheme.size() - 3) + next;
+        }
+        UrlHost to = url_host(next);
+        if (to.host != from.host || to.port != from.port || to.scheme != from.scheme)
+            std::erase_if(hop.headers, [](const std::string& hd) {
+                return hd.size() >= 14 && ::strncasecmp(hd.c_str(), "authorization:", 14) == 0;
+            });
+        hop.url = next;
+    }
+}
 
 bool is_tls_error(const sys::Error& e) { return e.err() == EPROTO; }
 

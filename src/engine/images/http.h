@@ -3,6 +3,7 @@
 // sink, bounded in time; TLS with the system's CAs plus a registry's own CA.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -22,6 +23,13 @@ struct HttpRequest {
     // kept in HttpResponse::body (up to max_body bytes).
     std::function<sys::Result<void>(std::string_view)> sink;
     size_t max_body = 4 << 20;
+    // The request body (PUT, POST, PATCH): `body_fd` >= 0 streams `body_size` bytes of that
+    // file from offset 0 (pread: a retried request sends it again whole; a layer is never
+    // held in memory); else `body` is sent when `send_body` is set.
+    bool send_body = false;
+    std::string body;
+    int body_fd = -1;
+    int64_t body_size = 0;
     long timeout_seconds = 600;        // the whole transfer
     long connect_timeout_seconds = 15;
 };

@@ -50,6 +50,47 @@ engine_teardown() {
 	true
 }
 
+# root_bridge ROOT: the default bridge's device of the store at ROOT ("mydocker" and the first
+# 6 hex digits of FNV-1a-32 of the path, as networks/store.cpp names it).
+root_bridge() {
+	local s="$1" h=2166136261 i c
+	for ((i = 0; i < ${#s}; i++)); do
+		printf -v c '%d' "'${s:i:1}"
+		h=$((((h ^ c) * 16777619) & 0xffffffff))
+	done
+	printf 'mydocker%06x\n' $((h >> 8))
+}
+
+# engine_teardown_root ROOT: engine_teardown for a second store a test used (containers,
+# networks, mounts); fails when that store's default bridge is still there, since a leaked
+# bridge holds one of the few default subnets for every later test on the host.
+engine_teardown_root() {
+	[[ -d "$1" ]] || return 0
+	local id i dev rc=0
+	for id in $(MYDOCKER_ROOT="$1" "$MYDOCKER" ps -aq --no-trunc 2>/dev/null </dev/null); do
+		MYDOCKER_ROOT="$1" "$MYDOCKER" rm -f -v "$id" >/dev/null 2>&1 </dev/null || {
+			echo "teardown: rm -f $id in \"$1\" failed" >&2
+			rc=1
+		}
+	done
+	for ((i = 0; i < 100; i++)); do
+		MYDOCKER_ROOT="$1" mounts_under_root || break
+		sleep 0.05
+	done
+	if MYDOCKER_ROOT="$1" mounts_under_root; then
+		echo "teardown: mounts left under \"$1\"" >&2
+		rc=1
+	fi
+	# Its networks, and whatever was left (unmounted).
+	MYDOCKER_ROOT="$1" engine_teardown || rc=1
+	dev="$(root_bridge "$1")"
+	if [[ -e "/sys/class/net/$dev" ]]; then
+		echo "teardown: the bridge $dev of the store \"$1\" was left" >&2
+		rc=1
+	fi
+	return "$rc"
+}
+
 # mounts_under_root: true when something is still mounted under the test's root.
 mounts_under_root() { awk -v r="$MYDOCKER_ROOT" 'index($5, r) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; }
 

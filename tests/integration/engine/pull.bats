@@ -21,22 +21,11 @@ setup() {
 teardown() {
 	local rc=0
 	registry_stop || rc=1
-	local id
-	for id in $(MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" ps -aq --no-trunc 2>/dev/null </dev/null); do
-		MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" rm -f "$id" >/dev/null 2>&1 || rc=1
-	done
-	# The pulling store's network: its bridge and nft table (made by its first `run`).
-	if [[ -d "$PULL_ROOT/networks" ]]; then
-		MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" network rm bridge >/dev/null 2>&1 </dev/null ||
-			{ echo "teardown: network rm bridge of $PULL_ROOT failed" >&2; rc=1; }
-	fi
+	engine_teardown_root "$PULL_ROOT" || rc=1
 	if awk -v r="$PULL_ROOT" 'index($5, r) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
 		echo "teardown: mounts left under $PULL_ROOT" >&2
 		rc=1
 	fi
-	# The pulling store's default bridge and nft table (its containers ran on it) go too:
-	# left behind, each holds a subnet of the host's default pools until none is free.
-	MYDOCKER_ROOT="$PULL_ROOT" engine_teardown || rc=1
 	engine_teardown || rc=1
 	return "$rc"
 }
@@ -57,7 +46,7 @@ image_count() { mdp images -q | wc -l; }
 	assert_output_contains "Digest: $PUSHED_DIGEST"
 	assert_output_contains "Status: Downloaded newer image for $REGISTRY/test/busybox:1"
 	[[ "${lines[-1]}" == "$REGISTRY/test/busybox:1" ]] || fail "last line: ${lines[-1]}"
-	run mdp run --rm "$REGISTRY/test/busybox:1" echo pulled-and-ran
+	run mdp run --rm --network none "$REGISTRY/test/busybox:1" echo pulled-and-ran
 	assert_success
 	assert_output_contains pulled-and-ran
 	# Again: nothing to fetch.
@@ -78,7 +67,7 @@ image_count() { mdp images -q | wc -l; }
 	run mdp pull "$REGISTRY/test/bb"
 	assert_success
 	assert_output_contains "Using default tag: latest"
-	run mdp run --rm "$REGISTRY/test/bb" true
+	run mdp run --rm --network none "$REGISTRY/test/bb" true
 	assert_success
 }
 
@@ -91,13 +80,13 @@ image_count() { mdp images -q | wc -l; }
 	esac
 	run mdp pull "$REGISTRY/test/multi"
 	assert_success
-	mdp create --name m1 "$REGISTRY/test/multi" >/dev/null
+	mdp create --network none --name m1 "$REGISTRY/test/multi" >/dev/null
 	[[ "$(mdp export m1 | tar -xOf - platform)" == "linux/$mine" ]] || fail "wrong platform pulled"
 	local other=arm64
 	[[ "$mine" == amd64 ]] || other=amd64
 	run mdp pull --platform "linux/$other" "$REGISTRY/test/multi:latest"
 	assert_success
-	mdp create --name m2 "$REGISTRY/test/multi" >/dev/null
+	mdp create --network none --name m2 "$REGISTRY/test/multi" >/dev/null
 	[[ "$(mdp export m2 | tar -xOf - platform)" == "linux/$other" ]] || fail "--platform not honoured"
 	run mdp pull --platform linux/s390x "$REGISTRY/test/multi:latest"
 	assert_status 1
@@ -115,7 +104,7 @@ image_count() { mdp images -q | wc -l; }
 	assert_output_contains "$REGISTRY"
 	MYDOCKER_CERTS_D="$BATS_TEST_TMPDIR/certs.d" run mdp pull "$REGISTRY/test/zbox:1"
 	assert_success
-	run mdp run --rm "$REGISTRY/test/zbox:1" echo zstd-ok
+	run mdp run --rm --network none "$REGISTRY/test/zbox:1" echo zstd-ok
 	assert_success
 	assert_output_contains zstd-ok
 }
@@ -157,7 +146,7 @@ image_count() { mdp images -q | wc -l; }
 	run mdp pull "$REGISTRY/test/busybox:1"
 	assert_success
 	assert_output_contains "Digest: $PUSHED_DIGEST"
-	run mdp run --rm "$REGISTRY/test/busybox:1" echo token-ok
+	run mdp run --rm --network none "$REGISTRY/test/busybox:1" echo token-ok
 	assert_success
 	assert_output_contains token-ok
 }

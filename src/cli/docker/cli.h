@@ -76,6 +76,9 @@ sys::Result<int> print_inspect(const std::vector<std::string>& refs, const std::
     return rc;
 }
 
+/// `image inspect`'s document for image `ref` (RepoTags, RepoDigests, Config, RootFS, ...).
+sys::Result<nlohmann::ordered_json> image_inspect_json(engine::Context& ctx, const std::string& ref);
+
 void register_containers(CLI::App& app, Globals& g);  // run create start stop kill rm ps ...
 void register_images(CLI::App& app, Globals& g);      // images rmi tag import save load
 void register_login(CLI::App& app, Globals& g);       // login logout

@@ -424,14 +424,22 @@ void register_containers(CLI::App& app, Globals& g) {
         // inspect
         auto inspect_refs = std::make_shared<std::vector<std::string>>();
         auto inspect_format = std::make_shared<std::string>();
-        auto* inspect = app.add_subcommand("inspect", "low-level information on containers (JSON)");
+        auto* inspect = app.add_subcommand("inspect", "low-level information on containers or images (JSON)");
         inspect->add_option("CONTAINER", *inspect_refs)->required();
         inspect->add_option("-f,--format", *inspect_format, "print one field: {{.State.Status}}, .State.Status or /State/Status");
         inspect->callback([&g, inspect_refs, inspect_format] {
             g.action = [inspect_refs, inspect_format](engine::Context& ctx) -> sys::Result<int> {
-                return print_inspect(
-                    *inspect_refs, *inspect_format, [&](const std::string& r) { return ec::inspect(ctx, r); },
-                    [](const ec::Container& c) -> sys::Result<Json> { return Json::parse(ec::to_json(c, false)); });
+                // Like docker: a container first, else an image of that name or id.
+                auto find = [&](const std::string& r) -> sys::Result<Json> {
+                    auto c = ec::inspect(ctx, r);
+                    if (c) return Json::parse(ec::to_json(*c, false));
+                    if (c.error().code() != sys::ErrorCode::not_found) return sys::fail(std::move(c.error()));
+                    auto img = image_inspect_json(ctx, r);
+                    if (img || img.error().code() != sys::ErrorCode::not_found) return img;
+                    return sys::fail(sys::Error::not_found("no such object: " + r));
+                };
+                return print_inspect(*inspect_refs, *inspect_format, find,
+                                     [](const Json& j) -> sys::Result<Json> { return j; });
             };
         });
     }

@@ -22,14 +22,22 @@ namespace {
 struct ImagesArgs {
     bool quiet = false;
     bool no_trunc = false;
+    bool digests = false;
     std::string format = "table";
     std::string filter;  // REPO[:TAG]
 };
 
 // One row of `images`: an image under one of its names (or <none>:<none>).
 struct Row {
-    std::string repo, tag, id, created_since, created_at, size;
+    std::string repo, tag, digest = "<none>", id, created_since, created_at, size;
 };
+
+// The RepoDigest of `img` in repository `repo` (docker shows the first), "<none>" if none.
+std::string digest_in(const ei::Image& img, const std::string& repo) {
+    for (const auto& d : img.repo_digests)
+        if (ei::repo_of_digest(d) == repo) return d.substr(d.find('@') + 1);
+    return "<none>";
+}
 
 // Columns as Docker's tabwriter lays them out: at least 10 wide, 3 spaces between.
 std::string table(const std::vector<std::vector<std::string>>& rows) {
@@ -77,20 +85,34 @@ sys::Result<int> list_images(engine::Context& ctx, const ImagesArgs& a) {
         base.created_since = created ? ei::human_duration(now - *created) + " ago" : "N/A";
         base.created_at = created ? ei::format_docker_time(*created) : "";
         base.size = ei::human_size(img.size);
-        if (img.names.empty()) {
+        if (img.names.empty() && img.repo_digests.empty()) {
             if (want) continue;
             Row r = base;
             r.repo = r.tag = "<none>";
             rows.push_back(r);
         }
+        std::set<std::string> repos_tagged;
         for (const auto& n : img.names) {
             auto parts = ei::split_name(n);
+            repos_tagged.insert(parts.repo);
             if (want &&
                 (parts.repo != want->repo || (!want->tag.empty() && parts.tag != want->tag)))
                 continue;
             Row r = base;
             r.repo = parts.repo;
             r.tag = parts.tag;
+            r.digest = digest_in(img, r.repo);
+            rows.push_back(r);
+        }
+        // Pulled by digest alone: docker lists "repo <none>" with its digest.
+        for (const auto& d : img.repo_digests) {
+            std::string repo(ei::repo_of_digest(d));
+            if (!repos_tagged.insert(repo).second) continue;
+            if (want && (repo != want->repo || !want->tag.empty())) continue;
+            Row r = base;
+            r.repo = repo;
+            r.tag = "<none>";
+            r.digest = d.substr(d.find('@') + 1);
             rows.push_back(r);
         }
     }
@@ -106,7 +128,7 @@ sys::Result<int> list_images(engine::Context& ctx, const ImagesArgs& a) {
             nlohmann::json j = {{"Containers", "N/A"},
                                 {"CreatedAt", r.created_at},
                                 {"CreatedSince", r.created_since},
-                                {"Digest", "<none>"},
+                                {"Digest", r.digest},
                                 {"ID", r.id},
                                 {"Repository", r.repo},
                                 {"SharedSize", "N/A"},
@@ -118,15 +140,68 @@ sys::Result<int> list_images(engine::Context& ctx, const ImagesArgs& a) {
         }
         return 0;
     }
-    std::vector<std::vector<std::string>> cells{
-        {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
-    for (const auto& r : rows) cells.push_back({r.repo, r.tag, r.id, r.created_since, r.size});
+    std::vector<std::vector<std::string>> cells;
+    if (a.digests) {
+        cells.push_back({"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"});
+        for (const auto& r : rows) cells.push_back({r.repo, r.tag, r.digest, r.id, r.created_since, r.size});
+    } else {
+        cells.push_back({"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"});
+        for (const auto& r : rows) cells.push_back({r.repo, r.tag, r.id, r.created_since, r.size});
+    }
     std::string out = table(cells);
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
 }
 
+// The engine's ImageConfig as docker's Config object.
+nlohmann::ordered_json config_json(const ei::ImageConfig& c) {
+    using J = nlohmann::ordered_json;
+    auto list_or_null = [](const std::vector<std::string>& v) { return v.empty() ? J(nullptr) : J(v); };
+    auto set_or_null = [](const std::vector<std::string>& v) {
+        if (v.empty()) return J(nullptr);
+        J o = J::object();
+        for (const auto& k : v) o[k] = J::object();
+        return o;
+    };
+    return {{"User", c.user},
+            {"ExposedPorts", set_or_null(c.exposed_ports)},
+            {"Env", list_or_null(c.env)},
+            {"Cmd", list_or_null(c.cmd)},
+            {"Volumes", set_or_null(c.volumes)},
+            {"WorkingDir", c.working_dir},
+            {"Entrypoint", list_or_null(c.entrypoint)},
+            {"Labels", c.labels.empty() ? J(nullptr) : J(c.labels)},
+            {"StopSignal", c.stop_signal}};
+}
+
+sys::Result<int> prune_images(engine::Context& ctx, bool all) {
+    auto in_use = MD_TRY(engine::containers::images_in_use(ctx));
+    auto rep = MD_TRY(ei::Store(ctx).prune(all, in_use));
+    if (!rep.lines.empty()) {
+        println("Deleted Images:");
+        for (const auto& l : rep.lines) println(l);
+        println("");
+    }
+    println("Total reclaimed space: " + ei::human_size(rep.reclaimed));
+    return 0;
+}
+
 }  // namespace
+
+sys::Result<nlohmann::ordered_json> image_inspect_json(engine::Context& ctx, const std::string& ref) {
+    using J = nlohmann::ordered_json;
+    auto img = MD_TRY(ei::Store(ctx).find(ref));
+    return J{{"Id", "sha256:" + img.id},
+             {"RepoTags", img.names},
+             {"RepoDigests", img.repo_digests},
+             {"Parent", ""},
+             {"Comment", img.comment},
+             {"Created", img.created},
+             {"Author", img.author},
+             {"Config", config_json(img.config)},
+             {"Size", img.size},
+             {"RootFS", {{"Type", "layers"}, {"Layers", img.diff_ids}}}};
+}
 
 void register_images(CLI::App& app, Globals& g) {
     if (g.wants("images")) {
@@ -135,11 +210,42 @@ void register_images(CLI::App& app, Globals& g) {
         auto* images = app.add_subcommand("images", "list images");
         images->add_flag("-q,--quiet", images_args->quiet, "only show image ids");
         images->add_flag("--no-trunc", images_args->no_trunc, "show full image ids");
+        images->add_flag("--digests", images_args->digests, "show the digests images were pulled or pushed as");
         images->add_option("--format", images_args->format,
                            "output format: table or json (one object per line)");
         images->add_option("REPOSITORY", images_args->filter, "only images of REPO[:TAG]");
         images->callback([&g, images_args] {
             g.action = [images_args](engine::Context& ctx) { return list_images(ctx, *images_args); };
+        });
+    }
+
+    if (g.wants("image")) {
+        // image inspect / image prune
+        auto* image = app.add_subcommand("image", "manage images");
+        auto ia = std::make_shared<std::pair<std::vector<std::string>, std::string>>();
+        auto* inspect = image->add_subcommand("inspect", "show images as JSON");
+        inspect->add_option("IMAGE", ia->first, "image names or ids")->required();
+        inspect->add_option("-f,--format", ia->second, "print one field: {{.RepoDigests}} or .Id");
+        inspect->callback([&g, ia] {
+            g.action = [ia](engine::Context& ctx) -> sys::Result<int> {
+                return print_inspect(
+                    ia->first, ia->second,
+                    [&](const std::string& r) -> sys::Result<nlohmann::ordered_json> {
+                        auto j = image_inspect_json(ctx, r);
+                        if (!j && j.error().code() == sys::ErrorCode::not_found)
+                            return sys::fail(sys::Error::not_found("no such image: " + r));
+                        return j;
+                    },
+                    [](const nlohmann::ordered_json& j) -> sys::Result<nlohmann::ordered_json> { return j; });
+            };
+        });
+        auto pa = std::make_shared<std::pair<bool, bool>>(false, false);
+        auto* prune = image->add_subcommand("prune", "remove unused images, then blobs and layers none refers to");
+        // As container and network prune: we never ask, so a script without a terminal never hangs.
+        prune->add_flag("-f,--force", pa->first, "do not ask (we never ask)");
+        prune->add_flag("-a,--all", pa->second, "also every tagged image no container uses");
+        prune->callback([&g, pa] {
+            g.action = [pa](engine::Context& ctx) { return prune_images(ctx, pa->second); };
         });
     }
 

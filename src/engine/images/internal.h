@@ -18,6 +18,11 @@ namespace mydocker::engine::images {
 sys::Result<std::optional<size_t>> find_image(const std::vector<StoredImage>& images,
                                               std::string_view ref);
 
+/// The 12-character id docker shows.
+inline std::string short_id(const std::string& id) {
+    return id.substr(0, 12);
+}
+
 /// The name the embedded busybox image is known by.
 inline constexpr const char* kBusyboxName = "busybox:latest";
 

@@ -144,6 +144,45 @@ sys::Result<void> Layout::write_index(const WriteLock&,
     return sys::write_file_atomic(sys::path_join(images_, "index.json"), j.dump(), 0644);
 }
 
+sys::Result<RepoDigests> Layout::read_repo_digests() const {
+    std::string path = sys::path_join(images_, "repodigests.json");
+    auto text = sys::read_file(path);
+    if (!text) {
+        if (text.error().err() == ENOENT) return RepoDigests{};
+        return sys::fail(std::move(text.error()));
+    }
+    json j = json::parse(*text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        return sys::fail_invalid("\"" + path + "\" is not a JSON object");
+    RepoDigests out;
+    for (const auto& [id, list] : j.items()) {
+        if (!list.is_array())
+            return sys::fail_invalid("\"" + path + "\": " + id + " is not an array");
+        for (const auto& d : list) {
+            if (!d.is_string())
+                return sys::fail_invalid("\"" + path + "\": " + id + " holds a non-string");
+            out[id].push_back(d.get<std::string>());
+        }
+    }
+    return out;
+}
+
+sys::Result<void> Layout::write_repo_digests(const WriteLock&, const RepoDigests& digests) const {
+    json j = json::object();
+    for (const auto& [id, list] : digests)
+        if (!list.empty()) j[id] = list;
+    return sys::write_file_atomic(sys::path_join(images_, "repodigests.json"), j.dump(), 0644);
+}
+
+sys::Result<void> Layout::add_repo_digest(const WriteLock& lk, const std::string& id,
+                                          const std::string& repo_digest) const {
+    auto all = MD_TRY(read_repo_digests());
+    auto& list = all[id];
+    if (std::find(list.begin(), list.end(), repo_digest) != list.end()) return {};
+    list.push_back(repo_digest);
+    return write_repo_digests(lk, all);
+}
+
 sys::Result<std::string> Layout::read_blob(std::string_view digest) const {
     std::string path = MD_TRY(blob_path(digest));
     auto text = sys::read_file(path);
@@ -201,6 +240,10 @@ sys::Result<std::vector<StoredImage>> Layout::read_all() const {
         }
         if (!e.name.empty()) out[it->second].image.names.push_back(e.name);
     }
+    auto digests = MD_TRY(read_repo_digests());
+    for (auto& si : out)
+        if (auto d = digests.find(si.image.id); d != digests.end())
+            si.image.repo_digests = d->second;
     return out;
 }
 

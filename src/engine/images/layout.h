@@ -7,6 +7,10 @@
 //                                 with no annotation, so its blobs stay reachable
 //   images/blobs/sha256/<hex>     manifests, configs, layers (uncompressed tars: digest ==
 //                                 diff_id)
+//   images/repodigests.json       {"<image id>": ["repo@sha256:<manifest digest>", ...]}: the
+//                                 digests an image was pulled or pushed as (docker's
+//                                 RepoDigests; the store rewrites manifests, so a registry's
+//                                 digest is no blob here)
 //   images/lock                   flock held around every write of the store
 //   images/tmp/                   blobs being written (renamed into blobs/ when complete),
 //                                 archives being loaded
@@ -20,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +51,9 @@ struct IndexEntry {
     Descriptor manifest;
     std::string name;
 };
+
+/// Image id -> its RepoDigests.
+using RepoDigests = std::map<std::string, std::vector<std::string>>;
 
 /// An image as stored: the engine's view plus the blobs behind it.
 struct StoredImage {
@@ -125,6 +133,13 @@ public:
     /// Create the store if needed, take its lock, remove what dead writers left.
     sys::Result<WriteLock> lock() const;
     sys::Result<void> write_index(const WriteLock&, const std::vector<IndexEntry>& entries) const;
+    /// repodigests.json: image id -> "repo@sha256:..." list; none yet: empty.
+    sys::Result<RepoDigests> read_repo_digests() const;
+    /// Replace repodigests.json (ids with an empty list are dropped).
+    sys::Result<void> write_repo_digests(const WriteLock&, const RepoDigests& digests) const;
+    /// Record that image `id` is `repo_digest` ("repo@sha256:...") in its registry.
+    sys::Result<void> add_repo_digest(const WriteLock&, const std::string& id,
+                                      const std::string& repo_digest) const;
     sys::Result<BlobWriter> new_blob(const WriteLock&) const;
     sys::Result<Descriptor> write_blob(const WriteLock&, std::string_view data,
                                        std::string media_type) const;

@@ -31,4 +31,21 @@ sys::Result<std::string> normalize_name(std::string_view ref) {
     return repo + ":" + r.tag.value_or(std::string(kDefaultTag));
 }
 
+sys::Result<std::string> repo_digest(std::string_view repo, std::string_view digest) {
+    MD_TRY(digest_hex(digest, "repository digest of \"" + std::string(repo) + "\""));
+    return std::string(repo) + "@" + std::string(digest);
+}
+
+sys::Result<std::optional<std::string>> parse_repo_digest(std::string_view ref) {
+    if (ref.find('@') == std::string_view::npos) return std::nullopt;
+    Reference r = MD_TRY(parse_reference(ref));
+    if (!r.digest) return std::nullopt;
+    if (r.domain == kDockerHubRegistry) r.domain = kDockerHubDomain;
+    return repo_digest(r.familiar_name(), *r.digest);
+}
+
+std::string_view repo_of_digest(std::string_view repo_digest) {
+    return repo_digest.substr(0, repo_digest.find('@'));
+}
+
 }  // namespace mydocker::engine::images

@@ -16,6 +16,7 @@
 #include "engine/images/digest.h"
 #include "engine/images/http.h"
 #include "engine/images/layout.h"
+#include "engine/images/names.h"
 #include "engine/images/reference.h"
 #include "engine/images/registry_client.h"
 #include "engine/images/store.h"
@@ -193,7 +194,9 @@ sys::Result<PullResult> pull(const Context& ctx, const std::string& ref_text, co
     }
     std::vector<std::string> names;
     if (!res.store_name.empty()) names.push_back(res.store_name);
-    MD_TRY(lay.add_image(lk, config_text, stored, names));
+    auto si = MD_TRY(lay.add_image(lk, config_text, stored, names));
+    // docker's RepoDigests: the registry's digest, which differs from the manifest we store.
+    MD_TRY(lay.add_repo_digest(lk, si.image.id, MD_TRY(repo_digest(ref.familiar_name(), digest))));
     say("Digest: " + digest);
     say(std::string("Status: ") + (res.up_to_date ? "Image is up to date for " : "Downloaded newer image for ") + shown);
     return res;

@@ -12,6 +12,7 @@
 #include "engine/images/digest.h"
 #include "engine/images/http.h"
 #include "engine/images/layout.h"
+#include "engine/images/names.h"
 #include "engine/images/reference.h"
 #include "engine/images/registry_client.h"
 #include "engine/images/store.h"
@@ -163,6 +164,16 @@ sys::Result<PushResult> push(const Context& ctx, const std::string& ref_text,
         d != r.headers.end() && !d->second.empty() && d->second != md.digest)
         return sys::fail_invalid("push " + shown + ": the registry stored the manifest as " +
                                  d->second + ", not " + md.digest);
+
+    // docker's RepoDigests: what the registry now holds this image as (if it is still here).
+    {
+        auto lk = MD_TRY(lay.lock());
+        auto entries = MD_TRY(lay.read_index());
+        if (std::any_of(entries.begin(), entries.end(),
+                        [&](const IndexEntry& e) { return e.manifest.digest == md.digest; }))
+            MD_TRY(lay.add_repo_digest(lk, img->id,
+                                       MD_TRY(repo_digest(ref.familiar_name(), md.digest))));
+    }
 
     PushResult res{shown, *ref.tag, md.digest, md.size};
     say(res.tag + ": digest: " + res.digest + " size: " + std::to_string(res.size));

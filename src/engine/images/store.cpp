@@ -10,6 +10,7 @@
 #include "engine/images/config.h"
 #include "engine/images/internal.h"
 #include "engine/images/layout.h"
+#include "engine/images/names.h"
 #include "sys/files.h"
 
 namespace mydocker::engine::images {
@@ -18,10 +19,6 @@ namespace {
 
 sys::Error no_such_image(std::string_view ref) {
     return sys::Error::not_found("unable to find image \"" + std::string(ref) + "\"");
-}
-
-std::string short_id(const std::string& id) {
-    return id.substr(0, 12);
 }
 
 // Make sure every layer of `si` is unpacked (a layer dir deleted by hand is unpacked again
@@ -55,6 +52,13 @@ sys::Result<std::optional<size_t>> find_image(const std::vector<StoredImage>& im
                                      " images");
         return found;
     };
+    if (auto rd = MD_TRY(parse_repo_digest(ref))) {
+        for (size_t i = 0; i < images.size(); i++) {
+            const auto& d = images[i].image.repo_digests;
+            if (std::find(d.begin(), d.end(), *rd) != d.end()) return i;
+        }
+        return std::nullopt;
+    }
     if (ref.starts_with("sha256:")) {
         std::string_view hex = ref.substr(7);
         if (!is_hex(hex) || hex.size() > 64)
@@ -98,6 +102,8 @@ sys::Result<std::optional<StoredImage>> read_named(const Layout& lay, std::strin
     }
     for (const auto& e : entries)
         if (e.manifest.digest == it->manifest.digest && !e.name.empty()) si->image.names.push_back(e.name);
+    auto digests = MD_TRY(lay.read_repo_digests());
+    if (auto d = digests.find(si->image.id); d != digests.end()) si->image.repo_digests = d->second;
     return std::move(*si);
 }
 
@@ -130,6 +136,14 @@ sys::Result<Image> Store::resolve(std::string_view ref) {
     return si.image;
 }
 
+sys::Result<Image> Store::find(std::string_view ref) {
+    Layout lay(ctx_);
+    auto images = MD_TRY(lay.read_all());
+    auto idx = MD_TRY(find_image(images, ref));
+    if (!idx) return sys::fail(no_such_image(ref));
+    return std::move(images[*idx].image);
+}
+
 sys::Result<std::vector<Image>> Store::list() {
     Layout lay(ctx_);
     auto images = MD_TRY(lay.read_all());
@@ -160,92 +174,6 @@ sys::Result<void> Store::tag(std::string_view ref, std::string_view name) {
     Descriptor manifest = it->manifest;
     set_name(entries, manifest, target);
     return lay.write_index(lk, entries);
-}
-
-sys::Result<std::vector<std::string>> Store::remove(std::string_view ref, bool force,
-                                                    const std::set<std::string>& in_use) {
-    Layout lay(ctx_);
-    auto lk = MD_TRY(lay.lock());
-    auto images = MD_TRY(lay.read_all());
-    auto idx = MD_TRY(find_image(images, ref));
-    if (!idx) return sys::fail(sys::Error::not_found("no such image \"" + std::string(ref) + "\""));
-    const StoredImage& si = images[*idx];
-    const Image& img = si.image;
-    bool used = in_use.count(img.id) > 0;
-    auto name = normalize_name(ref);
-    bool by_name = name && std::find(img.names.begin(), img.names.end(), *name) != img.names.end();
-
-    std::vector<std::string> untag;
-    if (by_name) {
-        if (img.names.size() == 1 && used && !force)
-            return sys::fail(sys::Error::bad_state(
-                "conflict: unable to remove repository reference \"" + *name +
-                "\" (must force): image " + short_id(img.id) + " is used by a container"));
-        untag.push_back(*name);
-    } else {
-        if (used && !force)
-            return sys::fail(
-                sys::Error::bad_state("conflict: unable to delete " + short_id(img.id) +
-                                      " (must be forced): image is used by a container"));
-        if (img.names.size() > 1 && !force)
-            return sys::fail(sys::Error::bad_state(
-                "conflict: unable to delete " + short_id(img.id) +
-                " (must be forced): image is referenced in multiple repositories"));
-        untag = img.names;
-    }
-
-    std::vector<std::string> lines;
-    auto entries = MD_TRY(lay.read_index());
-    for (const auto& n : untag) {
-        std::erase_if(entries, [&](const IndexEntry& e) { return e.name == n; });
-        lines.push_back("Untagged: " + n);
-    }
-    bool named = std::any_of(entries.begin(), entries.end(), [&](const IndexEntry& e) {
-        return e.manifest.digest == img.manifest_digest && !e.name.empty();
-    });
-    // An image a container uses keeps its blobs and layers even when forced: the container's
-    // overlay stands on those layer dirs. It stays as a dangling image.
-    bool remove_image = !named && !used;
-    bool listed = std::any_of(entries.begin(), entries.end(), [&](const IndexEntry& e) {
-        return e.manifest.digest == img.manifest_digest;
-    });
-    if (!named && used && !listed) entries.push_back(IndexEntry{si.manifest, ""});
-    if (remove_image)
-        std::erase_if(
-            entries, [&](const IndexEntry& e) { return e.manifest.digest == img.manifest_digest; });
-    MD_TRY(lay.write_index(lk, entries));
-    if (!remove_image) return lines;
-
-    // Blobs and layer dirs no other image refers to go with it.
-    std::set<std::string> keep_blobs;
-    for (const auto& other : images) {
-        if (other.image.id == img.id) continue;
-        keep_blobs.insert(other.image.manifest_digest);
-        keep_blobs.insert(other.config.digest);
-        for (const auto& l : other.layers) keep_blobs.insert(l.digest);
-        for (const auto& d : other.image.diff_ids) keep_blobs.insert("layer:" + d);
-    }
-    auto drop_blob = [&](const std::string& digest) -> sys::Result<void> {
-        if (keep_blobs.count(digest)) return {};
-        std::string p = MD_TRY(lay.blob_path(digest));
-        if (::unlink(p.c_str()) < 0 && errno != ENOENT)
-            return sys::fail_errno("remove \"" + p + "\"");
-        return {};
-    };
-    MD_TRY(drop_blob(img.manifest_digest));
-    MD_TRY(drop_blob(si.config.digest));
-    lines.push_back("Deleted: sha256:" + img.id);
-    for (size_t i = 0; i < si.layers.size(); i++) {
-        MD_TRY(drop_blob(si.layers[i].digest));
-        const std::string& diff = img.diff_ids[i];
-        if (keep_blobs.count("layer:" + diff)) continue;
-        std::string dir = MD_TRY(lay.layer_dir(diff));
-        if (!sys::path_exists(dir)) continue;
-        MD_TRY_CTX(sys::remove_all(dir), "remove layer " + diff);
-        keep_blobs.insert("layer:" + diff);  // listed once even if the image has it twice
-        lines.push_back("Deleted: " + diff);
-    }
-    return lines;
 }
 
 }  // namespace mydocker::engine::images

@@ -41,6 +41,7 @@ struct Image {
     std::vector<std::string> layer_dirs;  // absolute unpacked dirs, bottom layer first
     uint64_t size = 0;                    // bytes of the layers (their uncompressed tars)
     std::string manifest_digest;          // "sha256:<hex>"
+    std::vector<std::string> repo_digests;  // "repo@sha256:<hex>" it was pulled or pushed as
 };
 
 struct CommitOptions {
@@ -50,6 +51,13 @@ struct CommitOptions {
     std::optional<std::string> name;  // "repo[:tag]" (tag defaults to latest), or none: dangling
     std::string author;
     std::string comment;
+};
+
+/// What `image prune` did: docker's "untagged: X" / "deleted: sha256:Y" lines and the bytes
+/// of the blobs it removed.
+struct PruneReport {
+    std::vector<std::string> lines;
+    uint64_t reclaimed = 0;
 };
 
 enum class ArchiveFormat { docker, oci };
@@ -66,6 +74,8 @@ public:
     /// busybox[:latest] is built from the host's static busybox on first use. Not found:
     /// error code not_found, message `unable to find image "REF"`.
     sys::Result<Image> resolve(std::string_view ref);
+    /// Find an image as resolve() does, but never build busybox nor unpack layers (inspect).
+    sys::Result<Image> find(std::string_view ref);
     /// Every image, newest first.
     sys::Result<std::vector<Image>> list();
     /// A new image: the parent's layers plus one layer made from `upper_dir`.
@@ -77,6 +87,9 @@ public:
     /// those unless `force`. Returns docker-like "Untagged: X" / "Deleted: sha256:Y" lines.
     sys::Result<std::vector<std::string>> remove(std::string_view ref, bool force,
                                                  const std::set<std::string>& in_use);
+    /// Delete unused images (untagged ones; with `all`, every image no container uses) and
+    /// then every blob and layer dir no remaining image refers to. `in_use`: ids containers use.
+    sys::Result<PruneReport> prune(bool all, const std::set<std::string>& in_use);
     /// A one-layer image from a rootfs tarball (plain or compressed).
     sys::Result<Image> import_tar(const std::string& tar_path, std::optional<std::string> name,
                                   const ImageConfig& config);

@@ -69,5 +69,19 @@ TEST(SplitName, TagColonIsNotThePortColon) {
     EXPECT_EQ(split_name("localhost:5000/x").tag, "latest");
 }
 
+TEST(RepoDigest, ParsedInDockersFamiliarSpelling) {
+    const std::string d = "sha256:" + std::string(64, 'a');
+    EXPECT_EQ(*parse_repo_digest("busybox@" + d), std::optional<std::string>("busybox@" + d));
+    EXPECT_EQ(*parse_repo_digest("docker.io/library/busybox:1@" + d),
+              std::optional<std::string>("busybox@" + d));
+    EXPECT_EQ(*parse_repo_digest("127.0.0.1:5000/t/bb@" + d),
+              std::optional<std::string>("127.0.0.1:5000/t/bb@" + d));
+    EXPECT_EQ(*parse_repo_digest("busybox:latest"), std::nullopt);
+    EXPECT_FALSE(parse_repo_digest("busybox@sha256:123").has_value());
+    EXPECT_EQ(repo_of_digest("127.0.0.1:5000/t/bb@" + d), "127.0.0.1:5000/t/bb");
+    EXPECT_EQ(*repo_digest("busybox", d), "busybox@" + d);
+    EXPECT_FALSE(repo_digest("busybox", "sha256:xyz").has_value());
+}
+
 }  // namespace
 }  // namespace mydocker::engine::images

@@ -10,6 +10,7 @@
 #include "engine/images/config.h"
 #include "engine/images/digest.h"
 #include "engine/images/format.h"
+#include "engine/images/layout.h"
 #include "engine/images/store.h"
 #include "images_testing.h"
 
@@ -314,6 +315,118 @@ TEST(Store, RemoveByIdOfAnImageWithSeveralNamesNeedsForce) {
     EXPECT_EQ((*forced)[0], "Untagged: n1:latest");
     EXPECT_EQ((*forced)[1], "Untagged: n2:latest");
     EXPECT_EQ((*forced)[2], "Deleted: sha256:" + a.id);
+}
+
+// A RepoDigest of `id` as pull records it.
+void add_digest(StoreRoot& r, const std::string& id, const std::string& repo_digest) {
+    Layout lay(r.ctx);
+    auto lk = lay.lock();
+    ASSERT_TRUE(lk.has_value()) << lk.error().message();
+    auto ok = lay.add_repo_digest(*lk, id, repo_digest);
+    ASSERT_TRUE(ok.has_value()) << ok.error().message();
+}
+
+TEST(Store, RepoDigestsAreListedFoundAndRemovedWithTheirLastTag) {
+    StoreRoot r;
+    Image a = import_image(r, {{"f", "x"}}, "a");
+    const std::string d1 = "a@sha256:" + std::string(64, '1');
+    const std::string d2 = "other/a@sha256:" + std::string(64, '2');
+    add_digest(r, a.id, d1);
+    add_digest(r, a.id, d1);  // recorded once
+    add_digest(r, a.id, d2);
+    Store store(r.ctx);
+    auto got = store.resolve("a");
+    ASSERT_TRUE(got.has_value()) << got.error().message();
+    EXPECT_EQ(got->repo_digests, (std::vector<std::string>{d1, d2}));
+    auto by_digest = store.find("docker.io/library/" + d1);
+    ASSERT_TRUE(by_digest.has_value()) << by_digest.error().message();
+    EXPECT_EQ(by_digest->id, a.id);
+
+    // The digest alone: the image keeps its tag and its other digest.
+    auto lines = store.remove(d2, false, {});
+    ASSERT_TRUE(lines.has_value()) << lines.error().message();
+    EXPECT_EQ(*lines, std::vector<std::string>{"Untagged: " + d2});
+    EXPECT_EQ(store.resolve("a")->repo_digests, std::vector<std::string>{d1});
+    EXPECT_FALSE(store.remove(d2, false, {}).has_value());
+
+    // The last tag of repository a takes a's digest along, and then the image.
+    lines = store.remove("a", false, {});
+    ASSERT_TRUE(lines.has_value()) << lines.error().message();
+    EXPECT_EQ(*lines,
+              (std::vector<std::string>{"Untagged: a:latest", "Untagged: " + d1,
+                                        "Deleted: sha256:" + a.id, "Deleted: " + a.diff_ids[0]}));
+    EXPECT_TRUE(sys::list_dir(r.dir / "images/blobs/sha256")->empty());
+    EXPECT_EQ(json::parse(*sys::read_file(r.dir / "images/repodigests.json")), json::object());
+}
+
+TEST(Store, RemovingTheLastDigestOfAnUntaggedImageDeletesItUnlessUsed) {
+    StoreRoot r;
+    Image a = import_image(r, {{"f", "x"}}, std::nullopt);
+    const std::string d = "127.0.0.1:5000/x@sha256:" + std::string(64, 'a');
+    add_digest(r, a.id, d);
+    Store store(r.ctx);
+    auto refused = store.remove(d, false, {a.id});
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_NE(refused.error().message().find("must force"), std::string::npos)
+        << refused.error().message();
+    auto lines = store.remove(d, false, {});
+    ASSERT_TRUE(lines.has_value()) << lines.error().message();
+    EXPECT_EQ((*lines)[0], "Untagged: " + d);
+    EXPECT_EQ((*lines)[1], "Deleted: sha256:" + a.id);
+    EXPECT_FALSE(sys::path_exists(a.layer_dirs[0]));
+    auto bad = store.remove("x@sha256:nothex", false, {});
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_EQ(bad.error().code(), sys::ErrorCode::invalid_argument);
+}
+
+TEST(Store, PruneRemovesDanglingImagesAndWhatNothingReferences) {
+    StoreRoot r;
+    Image tagged = import_image(r, {{"f", "shared"}}, "keep", "1");
+    Image dangling = import_image(r, {{"g", "own"}}, std::nullopt, "2");
+    Image used = import_image(r, {{"h", "used"}}, std::nullopt, "3");
+    Image shares = import_image(r, {{"f", "shared"}}, std::nullopt, "4");
+    const std::string d = "x@sha256:" + std::string(64, 'd');
+    add_digest(r, dangling.id, d);
+    Store store(r.ctx);
+    // Left by a crash: a blob and a layer dir no image names.
+    std::string orphan = std::string(64, 'e');
+    ASSERT_TRUE(sys::write_file_atomic(r.dir / ("images/blobs/sha256/" + orphan), "junk", 0644)
+                    .has_value());
+    ASSERT_TRUE(sys::mkdir_all(r.dir / ("layers/" + orphan)).has_value());
+
+    auto rep = store.prune(false, {used.id});
+    ASSERT_TRUE(rep.has_value()) << rep.error().message();
+    std::set<std::string> lines(rep->lines.begin(), rep->lines.end());
+    EXPECT_EQ(lines, (std::set<std::string>{"untagged: " + d, "deleted: sha256:" + dangling.id,
+                                            "deleted: " + dangling.diff_ids[0],
+                                            "deleted: sha256:" + shares.id}));
+    EXPECT_GT(rep->reclaimed, 4u);
+    EXPECT_FALSE(sys::path_exists(dangling.layer_dirs[0]));
+    EXPECT_FALSE(sys::path_exists(r.dir / ("images/blobs/sha256/" + orphan)));
+    EXPECT_FALSE(sys::path_exists(r.dir / ("layers/" + orphan)));
+    EXPECT_TRUE(sys::path_exists(tagged.layer_dirs[0]));
+    EXPECT_TRUE(sys::path_exists(used.layer_dirs[0]));
+    EXPECT_TRUE(store.resolve("keep").has_value());
+    EXPECT_TRUE(store.resolve(used.id).has_value());
+    EXPECT_FALSE(store.resolve(shares.id).has_value());
+
+    // Nothing left to prune.
+    rep = store.prune(false, {used.id});
+    ASSERT_TRUE(rep.has_value()) << rep.error().message();
+    EXPECT_TRUE(rep->lines.empty());
+    EXPECT_EQ(rep->reclaimed, 0u);
+
+    // -a: the tagged image too, never the one in use.
+    rep = store.prune(true, {used.id});
+    ASSERT_TRUE(rep.has_value()) << rep.error().message();
+    EXPECT_EQ(rep->lines.front(), "untagged: keep:latest");
+    EXPECT_FALSE(store.resolve("keep").has_value());
+    EXPECT_TRUE(store.resolve(used.id).has_value());
+    auto left = store.list();
+    ASSERT_TRUE(left.has_value());
+    EXPECT_EQ(left->size(), 1u);
+    EXPECT_EQ(*sys::list_dir(r.dir / "layers"),
+              std::vector<std::string>{used.diff_ids[0].substr(7)});
 }
 
 TEST(Store, CommitPacksTheUpperDirWithOciWhiteouts) {

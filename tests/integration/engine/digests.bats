@@ -9,27 +9,8 @@ load engine_helpers
 load registry_helpers
 bats_require_minimum_version 1.5.0
 
-setup() {
-	engine_setup
-	command -v skopeo >/dev/null || fail "skopeo is not installed (run scripts/setup)"
-	PULL_ROOT="$BATS_TEST_TMPDIR/p"
-	mkdir -p "$PULL_ROOT"
-}
-
-teardown() {
-	local rc=0
-	registry_stop || rc=1
-	engine_teardown_root "$PULL_ROOT" || rc=1
-	if awk -v r="$BATS_TEST_TMPDIR" 'index($5, r) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
-		echo "teardown: mounts left under $BATS_TEST_TMPDIR" >&2
-		rc=1
-	fi
-	engine_teardown || rc=1
-	return "$rc"
-}
-
-# mdp ARGS...: mydocker on the pulling store.
-mdp() { MYDOCKER_ROOT="$PULL_ROOT" md "$@"; }
+setup() { registry_setup; }
+teardown() { registry_teardown; }
 
 # store_files: the pulling store's blobs and unpacked layers, one a line (empty: none).
 store_files() {

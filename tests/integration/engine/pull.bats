@@ -10,28 +10,8 @@ load engine_helpers
 load registry_helpers
 bats_require_minimum_version 1.5.0
 
-setup() {
-	engine_setup
-	command -v skopeo >/dev/null || fail "skopeo is not installed (run scripts/setup)"
-	# The store that pulls: empty, so every blob comes from the registry.
-	PULL_ROOT="$BATS_TEST_TMPDIR/p"
-	mkdir -p "$PULL_ROOT"
-}
-
-teardown() {
-	local rc=0
-	registry_stop || rc=1
-	engine_teardown_root "$PULL_ROOT" || rc=1
-	if awk -v r="$PULL_ROOT" 'index($5, r) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
-		echo "teardown: mounts left under $PULL_ROOT" >&2
-		rc=1
-	fi
-	engine_teardown || rc=1
-	return "$rc"
-}
-
-# mdp ARGS...: mydocker on the pulling store.
-mdp() { MYDOCKER_ROOT="$PULL_ROOT" md "$@"; }
+setup() { registry_setup; }
+teardown() { registry_teardown; }
 
 # image_count: how many images the pulling store lists.
 image_count() { mdp images -q | wc -l; }

@@ -14,27 +14,10 @@ load registry_helpers
 bats_require_minimum_version 1.5.0
 
 setup() {
-	engine_setup
-	command -v skopeo >/dev/null || fail "skopeo is not installed (run scripts/setup)"
-	PULL_ROOT="$BATS_TEST_TMPDIR/p"
-	mkdir -p "$PULL_ROOT"
+	registry_setup
+	EXTRA_ROOTS=("$BATS_TEST_TMPDIR/l")
 }
-
-teardown() {
-	local rc=0
-	registry_stop || rc=1
-	engine_teardown_root "$PULL_ROOT" || rc=1
-	engine_teardown_root "$BATS_TEST_TMPDIR/l" || rc=1
-	if awk -v r="$BATS_TEST_TMPDIR" 'index($5, r) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
-		echo "teardown: mounts left under $BATS_TEST_TMPDIR" >&2
-		rc=1
-	fi
-	engine_teardown || rc=1
-	return "$rc"
-}
-
-# mdp ARGS...: mydocker on the second (pulling) store.
-mdp() { MYDOCKER_ROOT="$PULL_ROOT" md "$@"; }
+teardown() { registry_teardown; }
 
 # pushed_digest: the digest of push's last line ("TAG: digest: sha256:... size: N").
 pushed_digest() { sed -n 's/^.*: digest: \(sha256:[0-9a-f]\{64\}\) size: [0-9]*$/\1/p' <<<"${lines[-1]}"; }

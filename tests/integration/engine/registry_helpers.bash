@@ -379,3 +379,33 @@ registry_push_multiplatform() {
 	registry_make_multiplatform "$dir" || return
 	reg_skopeo_copy "oci:$dir:latest" "$1" --all
 }
+
+# registry_setup / registry_teardown: the setup and teardown of a file that pulls and pushes:
+# the test's own store ($MYDOCKER_ROOT) and a second, empty one ($PULL_ROOT, used through
+# mdp) that pulls, so every blob comes from the registry. Teardown stops the registry, tears
+# both stores down (and the stores named in EXTRA_ROOTS), and fails on anything left mounted
+# under the test's dir.
+registry_setup() {
+	engine_setup
+	command -v skopeo >/dev/null || fail "skopeo is not installed (run scripts/setup)"
+	PULL_ROOT="$BATS_TEST_TMPDIR/p"
+	mkdir -p "$PULL_ROOT"
+	EXTRA_ROOTS=()
+}
+
+registry_teardown() {
+	local rc=0 r
+	registry_stop || rc=1
+	for r in "$PULL_ROOT" "${EXTRA_ROOTS[@]}"; do
+		engine_teardown_root "$r" || rc=1
+	done
+	if awk -v r="$BATS_TEST_TMPDIR" 'index($5, r) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+		echo "teardown: mounts left under $BATS_TEST_TMPDIR" >&2
+		rc=1
+	fi
+	engine_teardown || rc=1
+	return "$rc"
+}
+
+# mdp ARGS...: mydocker on the pulling store.
+mdp() { MYDOCKER_ROOT="$PULL_ROOT" md "$@"; }

@@ -163,3 +163,18 @@ refute() {
 assert_failure() {
 	[[ "$status" -ne 0 ]] || fail "command succeeded, expected a failure; output: $output"
 }
+
+# http_fetch URL: poll with wget (bounded: about 10 s; one try per call, as GNU wget retries a
+# timed-out connection 20 times by default), print what it got.
+http_fetch() {
+	local end=$((SECONDS + 10)) out
+	while ((SECONDS < end)); do
+		if out=$(wget --tries=1 -qO- -T 1 "$1" 2>/dev/null); then
+			printf '%s\n' "$out"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "no answer from $1" >&2
+	return 1
+}

@@ -123,20 +123,6 @@ root_network_names() {
 # port_of PROTO ADDR: the listener's port for PROTO on ADDR.
 port_of() { awk -v p="$1" -v a="$2" '$1 == p && $2 == a { print $3 }' "$PORTS"; }
 
-# fetch URL: poll with wget (bounded: about 10 s; one try per call, as GNU wget retries a
-# timed-out connection 20 times by default), print what it got.
-fetch() {
-	local end=$((SECONDS + 10)) out
-	while ((SECONDS < end)); do
-		if out=$(wget --tries=1 -qO- -T 1 "$1" 2>/dev/null); then
-			printf '%s\n' "$out"
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "no answer from $1" >&2
-	return 1
-}
 
 stop_listener() {
 	kill "$LISTENER_PID"
@@ -194,8 +180,8 @@ stop_listener() {
 	any_port=${BASH_REMATCH[1]}
 	# the guard is in place: replies come back to 127.0.0.1 on the bridge and must pass it
 	nft list table inet "$TABLE" | grep -q "iifname @bridges ip daddr 127.0.0.0/8 drop"
-	[[ "$(fetch "http://127.0.0.1:$lo_port/")" == local ]]
-	[[ "$(fetch "http://127.0.0.1:$any_port/")" == any ]]
+	[[ "$(http_fetch "http://127.0.0.1:$lo_port/")" == local ]]
+	[[ "$(http_fetch "http://127.0.0.1:$any_port/")" == any ]]
 }
 
 @test "a table of an older mydocker, without the guard, gets it at the next container" {

@@ -19,20 +19,6 @@ proc_dead() { [[ ! -e "/proc/$1" ]] || grep -q '^State:[[:space:]]*[ZX]' "/proc/
 
 ip_of() { "$MYDOCKER" inspect -f "{{.NetworkSettings.Networks.$2.IPAddress}}" "$1"; }
 
-# fetch URL: poll with wget (bounded: about 10 s; one try per call, as GNU wget retries a
-# timed-out connection 20 times by default), print what it got.
-fetch() {
-	local end=$((SECONDS + 10)) out
-	while ((SECONDS < end)); do
-		if out=$(wget --tries=1 -qO- -T 1 "$1" 2>/dev/null); then
-			printf '%s\n' "$out"
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "no answer from $1" >&2
-	return 1
-}
 
 @test "default bridge: eth0 with an address, lo up, default route, /etc/hosts, resolv.conf, hostname" {
 	run md run --rm -h box1 busybox sh -c 'ip -4 -o addr show eth0; ip route; ip -o link show lo; cat /etc/hostname; grep box1 /etc/hosts; cat /etc/resolv.conf'
@@ -117,10 +103,10 @@ fetch() {
 
 @test "httpd with -p 18080:80 answers on 127.0.0.1 and the host's address; the rule goes with the container" {
 	md run -d --name web -p 18080:80 busybox sh -c 'mkdir /www && echo hello-web > /www/index.html && exec httpd -f -p 80 -h /www'
-	[[ "$(fetch http://127.0.0.1:18080/)" == hello-web ]]
+	[[ "$(http_fetch http://127.0.0.1:18080/)" == hello-web ]]
 	host_ip=$(ip -4 -o addr show scope global | awk 'NR==1 { sub("/.*", "", $4); print $4 }')
 	if [[ -n "$host_ip" ]]; then
-		[[ "$(fetch "http://$host_ip:18080/")" == hello-web ]]
+		[[ "$(http_fetch "http://$host_ip:18080/")" == hello-web ]]
 		# from a container on the same bridge (hairpin) and from another network, through the
 		# host's address. busybox's wget -T crashes, so timeout(1) bounds it, with --init: as
 		# PID 1, wget (which busybox's timeout execs) would ignore timeout's SIGTERM.
@@ -155,9 +141,9 @@ fetch() {
 	run md port pub 80
 	assert_success
 	[[ "$output" =~ ^0\.0\.0\.0:([0-9]+)$ ]]
-	[[ "$(fetch "http://127.0.0.1:${BASH_REMATCH[1]}/")" == auto ]]
+	[[ "$(http_fetch "http://127.0.0.1:${BASH_REMATCH[1]}/")" == auto ]]
 	md run -d --name lo1 -p 127.0.0.1:18081:80 busybox sh -c 'mkdir /www && echo local > /www/index.html && exec httpd -f -p 80 -h /www'
-	[[ "$(fetch http://127.0.0.1:18081/)" == local ]]
+	[[ "$(http_fetch http://127.0.0.1:18081/)" == local ]]
 	nft list ruleset | grep -q "ip daddr 127.0.0.1 tcp dport 18081"
 }
 

@@ -124,8 +124,9 @@ teardown() {
 	}
 	# Every container cgroup (libpod-<id>) is gone; only conmon's may stay until teardown_file.
 	[ -z "$(clients_cgroup_children "$CLIENTS_CGROUP" -name 'libpod-*')" ]
-	# podman's unmount after rm --force is asynchronous too (see the rm test): bounded wait.
-	wait_until 10 clients_no_pids clients_mounts_under "$CLIENTS_TMP/storage"
+	# podman's unmount after rm --force is asynchronous too (see the rm test): bounded wait,
+	# long enough for a machine busy with a build (10 s was not, once).
+	wait_until 30 clients_no_pids clients_mounts_under "$CLIENTS_TMP/storage"
 }
 
 @test "podman run --rm prints the container's output and removes it" {

@@ -105,7 +105,7 @@ teardown() { engine_teardown; }
 	md export -o "$BATS_TEST_TMPDIR/fs.tar" exp
 	tar -xOf "$BATS_TEST_TMPDIR/fs.tar" ./marker | grep -q exported || tar -xOf "$BATS_TEST_TMPDIR/fs.tar" marker | grep -q exported
 	tar -tf "$BATS_TEST_TMPDIR/fs.tar" | grep -q 'bin/busybox'
-	! mounts_under_root
+	refute mounts_under_root
 }
 
 @test "a running container's overlay is in its own mount namespace only; export of it" {
@@ -114,16 +114,16 @@ teardown() { engine_teardown; }
 	# Mounted for the container, not on the host: the host's mount table does not grow.
 	run md exec live sh -c 'grep " / overlay " /proc/mounts'
 	assert_success
-	! mounts_under_root
+	refute mounts_under_root
 	# export sees the container's changes (a whiteout too), none of what is mounted on it.
 	md export -o "$BATS_TEST_TMPDIR/live.tar" live
 	tar -tf "$BATS_TEST_TMPDIR/live.tar" >"$BATS_TEST_TMPDIR/list"
 	grep -Eq '^(\./)?marker$' "$BATS_TEST_TMPDIR/list"
-	! grep -Eq '^(\./)?bin/ls$' "$BATS_TEST_TMPDIR/list"
-	! grep -Eq '^(\./)?(proc|sys)/.' "$BATS_TEST_TMPDIR/list"
+	refute grep -Eq '^(\./)?bin/ls$' "$BATS_TEST_TMPDIR/list"
+	refute grep -Eq '^(\./)?(proc|sys)/.' "$BATS_TEST_TMPDIR/list"
 	grep -Eq '^(\./)?bin/busybox$' "$BATS_TEST_TMPDIR/list"
 	md rm -f live
-	! mounts_under_root
+	refute mounts_under_root
 }
 
 @test "container prune removes stopped containers only; rmi refuses an image in use" {

@@ -64,14 +64,14 @@ ip_of() { "$MYDOCKER" inspect -f "{{.NetworkSettings.Networks.$2.IPAddress}}" "$
 	# beta's /etc/hosts names alpha; a third container joins and leaves
 	md run -d --name gamma --network n2 busybox sleep 300
 	md exec beta grep -qw alpha /etc/hosts
-	! md exec beta grep -qw gamma /etc/hosts
+	refute md exec beta grep -qw gamma /etc/hosts
 	md network connect n1 gamma
 	md exec gamma ip -o addr show eth1 | grep -q "inet $(ip_of gamma n1)/"
 	md exec beta grep -qw gamma /etc/hosts
 	run md exec gamma ping -c 1 -W 2 alpha
 	assert_success
 	md network disconnect n1 gamma
-	! md exec beta grep -qw gamma /etc/hosts
+	refute md exec beta grep -qw gamma /etc/hosts
 	run md exec gamma ip link show eth1
 	[[ "$status" -ne 0 ]]
 	# a rename reaches the peers' /etc/hosts
@@ -98,7 +98,7 @@ ip_of() { "$MYDOCKER" inspect -f "{{.NetworkSettings.Networks.$2.IPAddress}}" "$
 	[[ "$status" -ne 0 ]]
 	run md exec r1 ping -c 2 -W 1 "$(ip_of l1 left)"
 	[[ "$status" -ne 0 ]]
-	! md exec l1 grep -qw r1 /etc/hosts
+	refute md exec l1 grep -qw r1 /etc/hosts
 }
 
 @test "httpd with -p 18080:80 answers on 127.0.0.1 and the host's address; the rule goes with the container" {
@@ -131,7 +131,7 @@ ip_of() { "$MYDOCKER" inspect -f "{{.NetworkSettings.Networks.$2.IPAddress}}" "$
 	run md ps -aq --filter name=web2
 	[[ -z "$output" ]]
 	md rm -f web
-	! nft list ruleset | grep -q "dport 18080"
+	refute bash -c 'nft list ruleset | grep -q "dport 18080"'
 	run wget -qO- -T 1 http://127.0.0.1:18080/
 	[[ "$status" -ne 0 ]]
 }
@@ -223,9 +223,9 @@ ip_of() { "$MYDOCKER" inspect -f "{{.NetworkSettings.Networks.$2.IPAddress}}" "$
 		[[ "$status" -ne 0 ]]
 		[[ "$(ip -o link show type veth | wc -l)" -eq "$veths_before" ]]
 		[[ "$(jq -s 'map(.leases | length) | add // 0' "$MYDOCKER_ROOT"/run/networks/*/leases.json)" -eq 0 ]]
-		! nft list ruleset 2>/dev/null | grep -q 18089
-		! mounts_under_root
-		! cgroups_left
+		refute bash -c 'nft list ruleset 2>/dev/null | grep -q 18089'
+		refute mounts_under_root
+		refute cgroups_left
 	done
 }
 
@@ -279,7 +279,7 @@ ip_of() { "$MYDOCKER" inspect -f "{{.NetworkSettings.Networks.$2.IPAddress}}" "$
 	for i in $(seq 51 61); do md run -d --name "c$i" --network small busybox sleep 600 >/dev/null; done
 	addrs=$(for i in $(seq 1 61); do ip_of "c$i" small; done)
 	[[ "$(sort -u <<<"$addrs" | grep -c '^10\.237\.0\.')" -eq 61 ]]
-	! grep -qx 10.237.0.1 <<<"$addrs"  # the gateway
+	refute grep -qx 10.237.0.1 <<<"$addrs" # the gateway
 	run md run -d --name c62 --network small busybox sleep 600
 	assert_status 125
 	assert_output_contains "no free address left in the network's subnet 10.237.0.0/26"

@@ -52,9 +52,9 @@ teardown() { engine_teardown; }
 	cap_eff() { md run --rm "$@" busybox sh -c 'grep CapEff /proc/self/status' | awk '{print $2}'; }
 	has_bit() { (( (16#$1 >> $2) & 1 )); }
 	def="$(cap_eff)"
-	! has_bit "$def" 12
+	refute has_bit "$def" 12
 	has_bit "$(cap_eff --cap-add NET_ADMIN)" 12
-	! has_bit "$(cap_eff --cap-drop CHOWN)" 0
+	refute has_bit "$(cap_eff --cap-drop CHOWN)" 0
 	has_bit "$def" 0
 	has_bit "$(cap_eff --privileged)" 21 # SYS_ADMIN
 	run md run --rm --cap-add NOT_A_CAP busybox true

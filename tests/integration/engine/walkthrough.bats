@@ -25,8 +25,8 @@ teardown() { engine_teardown; }
 	assert_output_contains to-stderr
 	run md ps -aq
 	[[ -z "$output" ]]
-	! mounts_under_root
-	! cgroups_left
+	refute mounts_under_root
+	refute cgroups_left
 }
 
 @test "exit codes: 127 not found, 126 not executable, 137 killed, 125 engine error" {
@@ -41,7 +41,7 @@ teardown() { engine_teardown; }
 	assert_output_contains no-such-image
 	run md ps -aq
 	[[ -z "$output" ]]
-	! mounts_under_root
+	refute mounts_under_root
 }
 
 @test "-m 100m lands in the cgroup; a process allocating more is OOM-killed (OOMKilled true)" {
@@ -133,14 +133,14 @@ teardown() { engine_teardown; }
 	[[ -z "$output" ]]
 	run md ps -a
 	assert_output_contains bird
-	! mounts_under_root
+	refute mounts_under_root
 	md rm bird
 	[[ ! -d "$MYDOCKER_ROOT/containers/$id" ]]
 	# The runtime's state and the bundle (config.json, /etc files) went with the stop.
 	[[ ! -d "$MYDOCKER_ROOT/run/runtime/$id" ]]
 	[[ ! -d "$MYDOCKER_ROOT/run/containers/$id" ]]
 	[[ -z "$(ls -A "$MYDOCKER_ROOT/run/containers")" ]]
-	! cgroups_left
+	refute cgroups_left
 	run md inspect bird
 	[[ "$status" -ne 0 ]]
 }
@@ -171,8 +171,8 @@ teardown() { engine_teardown; }
 	[[ "$status" -ne 0 ]]
 	assert_output_contains "not running"
 	md rm stopped
-	! mounts_under_root
-	! cgroups_left
+	refute mounts_under_root
+	refute cgroups_left
 }
 
 @test "20 run -d at once from 20 processes: distinct ids and names, no corrupt record" {

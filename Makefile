@@ -3,7 +3,7 @@ BUILD ?= build
 CMAKE_FLAGS ?= -DMYDOCKER_WERROR=ON
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build test unit integration bench demo clean format
+.PHONY: all setup configure build test unit integration bench bench-pull demo clean format
 
 all: build
 
@@ -28,6 +28,9 @@ integration: build
 
 bench: setup build
 	cmake --build $(BUILD) --target bench
+
+bench-pull: setup build
+	cmake --build $(BUILD) --target bench-pull
 
 demo: setup build
 	scripts/demo

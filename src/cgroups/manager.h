@@ -34,6 +34,10 @@ struct Stats {
 struct Config {
     std::string root = "/sys/fs/cgroup";
     std::string path;
+    // Tests only: plain directories under `root` stand for mounted hierarchies (a fake
+    // cgroupfs). Otherwise a hierarchy is what is mounted there, whatever other tools left as
+    // plain directories beside them.
+    bool fake_fs = false;
 };
 
 /// A container's cgroup. Created by `apply`, limited by `set`, joined by `add_process`.

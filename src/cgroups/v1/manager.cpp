@@ -31,31 +31,29 @@ const std::vector<std::string>& ManagerV1::controllers() {
 }
 
 bool ManagerV1::present(const std::string& controller) const {
+    // A hierarchy is a mounted v1 cgroupfs, never just a name: runc's tests, podman and others
+    // leave plain directories (hugetlb, net_cls, perf_event...) on the host's tmpfs.
+    auto mounted = [&] {
+        std::string dir = sys::path_join(cfg_.root, controller);
+        return cfg_.fake_fs ? is_dir(dir) : is_cgroup1_fs(dir);
+    };
     const auto& names = controllers();
     auto it = std::find(names.begin(), names.end(), controller);
-    if (it == names.end()) return is_dir(sys::path_join(cfg_.root, controller));
+    if (it == names.end()) return mounted();
     // Looked up once per manager (one command's, or one start's, worth of operations).
     uint32_t bit = uint32_t{1} << (it - names.begin());
     if (present_mask_ & bit) return true;
     if (absent_mask_ & bit) return false;
-    bool there = is_dir(sys::path_join(cfg_.root, controller));
+    bool there = mounted();
     (there ? present_mask_ : absent_mask_) |= bit;
     return there;
 }
 
 bool ManagerV1::unified_present() const {
-    if (unified_ >= 0) return unified_ == 1;
-    auto look = [&] {
+    if (unified_ < 0) {
         std::string unified = sys::path_join(cfg_.root, "unified");
-        if (!is_dir(unified)) return false;
-        if (is_cgroup2_fs(unified)) return true;
-        // A fake root (tests) has no cgroup filesystem anywhere: a plain "unified" directory
-        // stands for the mount there. On a real host it must be cgroup2 to count.
-        for (const auto& c : controllers())
-            if (present(c) && is_cgroup1_fs(sys::path_join(cfg_.root, c))) return false;
-        return true;
-    };
-    unified_ = look() ? 1 : 0;
+        unified_ = (cfg_.fake_fs ? is_dir(unified) : is_cgroup2_fs(unified)) ? 1 : 0;
+    }
     return unified_ == 1;
 }
 

@@ -41,7 +41,7 @@ class ManagerV1 final : public Manager {
         std::string value;
     };
 
-    /// The hierarchy <root>/<controller> is mounted (a directory; fake roots in tests).
+    /// The hierarchy <root>/<controller> is mounted (a v1 cgroupfs; a directory with fake_fs).
     bool present(const std::string& controller) const;
     /// A hybrid host's cgroup2 mount at <root>/unified, which runc-style runtimes also join.
     bool unified_present() const;

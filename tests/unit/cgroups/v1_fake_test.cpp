@@ -45,7 +45,7 @@ class V1Fake : public ::testing::Test {
         fs_.file("freezer/ctr/freezer.state", "THAWED\n");
         fs_.file("freezer/ctr/cgroup.procs");
         fs_.file("cpuacct/ctr/cgroup.procs");
-        mgr_ = make_manager(Version::v1, {.root = fs_.root(), .path = "/ctr"}, log_.logger());
+        mgr_ = make_manager(Version::v1, {.root = fs_.root(), .path = "/ctr", .fake_fs = true}, log_.logger());
     }
 
     sys::Result<void> set(const Resources& r) { return mgr_->set(r); }
@@ -185,7 +185,7 @@ TEST_F(V1Fake, HugetlbNeedsItsHierarchy) {
         << res.error().message();
     // Mounted now: a new manager finds it (one looks each hierarchy up once).
     fs_.file("hugetlb/ctr/hugetlb.2MB.limit_in_bytes");
-    mgr_ = make_manager(Version::v1, {.root = fs_.root(), .path = "/ctr"}, log_.logger());
+    mgr_ = make_manager(Version::v1, {.root = fs_.root(), .path = "/ctr", .fake_fs = true}, log_.logger());
     res = set(r);
     ASSERT_TRUE(res) << res.error().message();
     EXPECT_EQ(fs_.read("hugetlb/ctr/hugetlb.2MB.limit_in_bytes"), "2097152");
@@ -220,7 +220,7 @@ TEST_F(V1Fake, ApplyCreatesEveryPresentHierarchyAndCopiesCpuset) {
     fs_.file("cpuset/pod/cpuset.mems");
     fs_.file("cpuset/pod/ctr2/cpuset.cpus");
     fs_.file("cpuset/pod/ctr2/cpuset.mems");
-    auto m = make_manager(Version::v1, {.root = fs_.root(), .path = "pod/ctr2"}, log_.logger());
+    auto m = make_manager(Version::v1, {.root = fs_.root(), .path = "pod/ctr2", .fake_fs = true}, log_.logger());
     auto res = m->apply();
     ASSERT_TRUE(res) << res.error().message();
     EXPECT_TRUE(*res) << "made";
@@ -247,7 +247,7 @@ TEST_F(V1Fake, ANewCpusetTakesItsNearestConfiguredAncestorsValues) {
     fs_.file("cpuset/pod/cpuset.mems", "0\n");
     fs_.file("cpuset/pod/new/cpuset.cpus");  // (a fake cgroupfs makes no knobs of its own)
     fs_.file("cpuset/pod/new/cpuset.mems");
-    auto m = make_manager(Version::v1, {.root = fs_.root(), .path = "pod/new"}, log_.logger());
+    auto m = make_manager(Version::v1, {.root = fs_.root(), .path = "pod/new", .fake_fs = true}, log_.logger());
     auto made = m->apply();
     ASSERT_TRUE(made) << made.error().message();
     EXPECT_TRUE(*made);
@@ -318,7 +318,7 @@ TEST_F(V1Fake, AddProcessPidsFreezeStatsDestroy) {
 
 TEST_F(V1Fake, RejectsPathsOutsideTheHierarchy) {
     for (const char* p : {"", "/", "../etc", "/a/../../b"}) {
-        auto m = make_manager(Version::v1, {.root = fs_.root(), .path = p}, log_.logger());
+        auto m = make_manager(Version::v1, {.root = fs_.root(), .path = p, .fake_fs = true}, log_.logger());
         auto res = m->apply();
         ASSERT_FALSE(res) << p;
         EXPECT_EQ(res.error().code(), sys::ErrorCode::invalid_argument) << p;

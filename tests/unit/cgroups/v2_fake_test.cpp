@@ -21,7 +21,7 @@ class V2Fake : public ::testing::Test {
               "cpu.max", "cpu.max.burst", "cpu.idle", "cpuset.cpus", "cpuset.mems", "pids.max",
               "io.weight", "io.max", "hugetlb.2MB.max", "memory.high", "cgroup.procs"})
             fs_.file(std::string("ctr/") + k);
-        mgr_ = make_manager(Version::v2, {.root = fs_.root(), .path = "/ctr"}, log_.logger());
+        mgr_ = make_manager(Version::v2, {.root = fs_.root(), .path = "/ctr", .fake_fs = true}, log_.logger());
     }
 
     sys::Result<void> set(const Resources& r) { return mgr_->set(r); }
@@ -207,7 +207,7 @@ TEST_F(V2Fake, ApplyEnablesControllersInEveryAncestor) {
     // A pre-existing middle level offering only some controllers, one already enabled.
     fs_.file("pod/cgroup.controllers", "cpu memory pids\n");
     fs_.file("pod/cgroup.subtree_control", "cpu\n");
-    auto m = make_manager(Version::v2, {.root = fs_.root(), .path = "/pod/c1"}, log_.logger());
+    auto m = make_manager(Version::v2, {.root = fs_.root(), .path = "/pod/c1", .fake_fs = true}, log_.logger());
     auto res = m->apply();
     ASSERT_TRUE(res) << res.error().message();
     EXPECT_TRUE(*res) << "made";

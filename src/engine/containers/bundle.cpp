@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -166,6 +167,13 @@ sys::Result<std::vector<std::string>> overlay_lowers(const Context& ctx, const P
 sys::Result<sys::UniqueFd> open_rootfs(const Context& ctx, const Container& c, const images::Image& image) {
     Paths p = paths_of(ctx, c.id);
     auto lowers = MD_TRY(overlay_lowers(ctx, p, image));
+    // A kernel without "lowerdir+" (before 6.8) logs "unrecognized mount option" for each
+    // try: the first refusal is remembered for this boot and kernel (the run root is a tmpfs
+    // by default; the marker holds the release in case it is not).
+    struct utsname un {};
+    ::uname(&un);
+    const std::string marker = sys::path_join(ctx.run_root, "overlay-no-lowerdir-plus");
+    if (auto seen = sys::read_file(marker); seen && *seen == un.release) return sys::UniqueFd();
     int fsfd = ::fsopen("overlay", FSOPEN_CLOEXEC);
     if (fsfd < 0) return sys::UniqueFd();
     sys::UniqueFd fs(fsfd);
@@ -177,7 +185,11 @@ sys::Result<sys::UniqueFd> open_rootfs(const Context& ctx, const Container& c, c
          ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0;
     int m = ok ? ::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0) : -1;
     if (m < 0) {
-        ctx.log.debug(std::string("detached overlay: ") + std::strerror(errno) + ": mounted in place instead");
+        // EINVAL: "lowerdir+" refused (at fsconfig on 6.5-6.7, at CMD_CREATE before 6.5,
+        // where overlay still parsed a legacy option string).
+        const int err = errno;
+        if (err == EINVAL) (void)sys::write_file_atomic(marker, un.release, 0644);
+        ctx.log.debug(std::string("detached overlay: ") + std::strerror(err) + ": mounted in place instead");
         return sys::UniqueFd();
     }
     return sys::UniqueFd(m);

@@ -87,6 +87,30 @@ dead_port() { REGISTRY_ADDR=127.0.0.1 registry_free_port; }
 	assert_output_contains "Digest: $PUSHED_DIGEST"
 }
 
+@test "registry-mirrors: a mirror without a layer (or under a wrong path) is passed over for the next" {
+	# Two registries holding the image: the first loses its layer blobs (its manifest stays).
+	BATS_TEST_TMPDIR="$BATS_TEST_TMPDIR/first" registry_start plain
+	registry_push_image busybox library/busybox:mirrortest
+	local first_url="$REGISTRY_URL" first_dir="$REGISTRY_DIR" blob
+	while read -r blob; do
+		rm "$blob"
+	done < <(find "$first_dir/storage" -path '*/blobs/sha256/*/data' -size +10k)
+	# Alone, the first one serves the manifest, then fails the layer (and Docker Hub is out of reach).
+	daemon_json "{\"registry-mirrors\": [\"$first_url\"]}"
+	run mdp pull busybox:mirrortest
+	assert_status 1
+	assert_output_contains "mirrors passed over: $first_url ($first_url/v2/library/busybox/blobs/sha256:"
+	registry_start plain
+	registry_push_image busybox library/busybox:mirrortest
+	daemon_json "{\"registry-mirrors\": [\"$REGISTRY_URL/no/such/prefix\", \"$first_url\", \"$REGISTRY_URL\"]}"
+	run mdp pull busybox:mirrortest
+	assert_success
+	assert_output_contains "Digest: $PUSHED_DIGEST"
+	run mdp run --rm --network none busybox:mirrortest echo second-mirror
+	assert_success
+	assert_output_contains second-mirror
+}
+
 @test "registry-mirrors: without a mirror, or when every mirror fails, the pull goes to Docker Hub and fails clearly" {
 	registry_start plain
 	registry_push_image busybox library/busybox:mirrortest

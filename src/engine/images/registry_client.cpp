@@ -136,7 +136,9 @@ sys::Result<HttpResponse> RegistryClient::request_here(HttpRequest req, const st
         req.ca_file = ca_;
         req.verify_tls = verify_tls_;
         auto resp = http_request(req);
-        if (!resp && is_tls_error(resp.error()) && scheme_ == "https" && !absolute && http_fallback_) {
+        // An insecure registry gets plain HTTP after any failure of HTTPS (docker's endpoint
+        // fallback: one named without a port may listen on 80 only); loopback after a TLS one.
+        if (!resp && (is_tls_error(resp.error()) || !verify_tls_) && scheme_ == "https" && !absolute && http_fallback_) {
             scheme_ = "http";
             continue;
         }

@@ -187,6 +187,25 @@ dead_port() { REGISTRY_ADDR=127.0.0.1 registry_free_port; }
 	assert_output_contains "not an insecure registry"
 }
 
+@test "insecure-registries: one named without a port, on port 80, is reached over plain HTTP" {
+	test_address
+	REGISTRY_ADDR="$TEST_ADDR" REGISTRY_PORT=80 registry_start plain
+	[[ "$REGISTRY" == "$TEST_ADDR:80" ]] || fail "registry on $REGISTRY"
+	registry_push_image busybox test/bb:80
+	daemon_json '{}'
+	run mdp pull "$TEST_ADDR/test/bb:80"
+	assert_status 1
+	assert_output_contains "registry $TEST_ADDR"
+	# HTTPS to port 443 is refused: plain HTTP to port 80 next, as docker does.
+	daemon_json "{\"insecure-registries\": [\"$TEST_ADDR\"]}"
+	run mdp pull "$TEST_ADDR/test/bb:80"
+	assert_success
+	assert_output_contains "Digest: $PUSHED_DIGEST"
+	run mdp run --rm --network none "$TEST_ADDR/test/bb:80" echo port-80-ok
+	assert_success
+	assert_output_contains port-80-ok
+}
+
 @test "insecure-registries: a TLS registry whose CA is unknown works when listed, without its CA" {
 	test_address
 	REGISTRY_ADDR="$TEST_ADDR" registry_start tls

@@ -24,7 +24,8 @@
 #
 # REGISTRY_ADDR (default 127.0.0.1), set before registry_start: the IPv4 address the registry
 # listens on, e.g. one the test put on a veth interface to have a registry that is not on
-# loopback; the tls modes' certificate names it too.
+# loopback; the tls modes' certificate names it too. REGISTRY_PORT: a fixed port (as 80 on
+# such an address) instead of a free one.
 #
 # Nothing here sleeps to synchronize: every wait is a bounded poll.
 
@@ -223,7 +224,7 @@ registry_start() {
 
 	local attempt port log="$REGISTRY_DIR/registry.log"
 	for ((attempt = 1; attempt <= 5; attempt++)); do
-		port="$(registry_free_port)" || fail "registry_start: no free port" || return
+		port="${REGISTRY_PORT:-$(registry_free_port)}" || fail "registry_start: no free port" || return
 		REGISTRY="${REGISTRY_ADDR:-127.0.0.1}:$port"
 		REGISTRY_URL="$scheme://$REGISTRY"
 		registry_write_config "$REGISTRY_DIR/config.yml" "$port" "$mode"

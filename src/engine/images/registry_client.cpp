@@ -55,11 +55,13 @@ sys::Result<void> RegistryClient::configure() {
     // Mirrors serve pulls only: a push or a login goes to Docker Hub itself.
     if (hub && actions_ == "pull") {
         for (const auto& m : cfg.mirrors)
-            endpoints_.push_back(Endpoint{m.scheme, m.host, m.path, true, false, !cfg.insecure(m.host)});
+            endpoints_.push_back(
+                Endpoint{m.scheme, m.host, m.path, true, false, !cfg.insecure(m.host)});
     }
     const bool insecure = !hub && cfg.insecure(ref_.domain);
     const std::string host = ref_.registry_host();
-    endpoints_.push_back(Endpoint{"https", host, "", false, insecure || loopback_host(host), !insecure});
+    endpoints_.push_back(
+        Endpoint{"https", host, "", false, insecure || loopback_host(host), !insecure});
     configured_ = true;
     use_endpoint(0);
     return {};
@@ -92,17 +94,20 @@ sys::Result<HttpResponse> RegistryClient::request(HttpRequest req, const std::st
     if (!resp && !passed_over_.empty()) {
         std::string mirrors;
         for (const auto& m : passed_over_) mirrors += (mirrors.empty() ? "" : ", ") + m;
-        return sys::fail(std::move(resp.error()).wrap("mirrors passed over: " + mirrors + "; then"));
+        return sys::fail(
+            std::move(resp.error()).wrap("mirrors passed over: " + mirrors + "; then"));
     }
     return resp;
 }
 
 // A body streamed to a sink cannot be taken back: the mirror is asked with HEAD first, and
 // passed over after the GET only when nothing reached the sink.
-std::optional<sys::Result<HttpResponse>> RegistryClient::request_mirror(const HttpRequest& req, const std::string& what,
+std::optional<sys::Result<HttpResponse>> RegistryClient::request_mirror(const HttpRequest& req,
+                                                                        const std::string& what,
                                                                         std::string& why) {
     auto reason = [&](const sys::Result<HttpResponse>& r) {
-        return r ? registry_status_error(*r, r->effective_url.empty() ? what : r->effective_url) : r.error().context();
+        return r ? registry_status_error(*r, r->effective_url.empty() ? what : r->effective_url)
+                 : r.error().context();
     };
     if (req.sink && req.method == "GET") {
         HttpRequest head = req;
@@ -127,7 +132,8 @@ std::optional<sys::Result<HttpResponse>> RegistryClient::request_mirror(const Ht
     return std::nullopt;
 }
 
-sys::Result<HttpResponse> RegistryClient::request_here(HttpRequest req, const std::string& what, bool absolute) {
+sys::Result<HttpResponse> RegistryClient::request_here(HttpRequest req, const std::string& what,
+                                                       bool absolute) {
     const std::vector<std::string> headers = req.headers;
     for (int attempt = 0; attempt < 3; ++attempt) {
         req.url = absolute ? what : what.starts_with('/') ? base() + what : base() + "/v2/" + ref_.repository() + "/" + what;
@@ -138,7 +144,8 @@ sys::Result<HttpResponse> RegistryClient::request_here(HttpRequest req, const st
         auto resp = http_request(req);
         // An insecure registry gets plain HTTP after any failure of HTTPS (docker's endpoint
         // fallback: one named without a port may listen on 80 only); loopback after a TLS one.
-        if (!resp && (is_tls_error(resp.error()) || !verify_tls_) && scheme_ == "https" && !absolute && http_fallback_) {
+        if (!resp && (is_tls_error(resp.error()) || !verify_tls_) && scheme_ == "https" &&
+            !absolute && http_fallback_) {
             scheme_ = "http";
             continue;
         }
@@ -146,9 +153,12 @@ sys::Result<HttpResponse> RegistryClient::request_here(HttpRequest req, const st
             current_ + 1 == endpoints_.size() && ref_.domain != kDockerHubDomain)
             // Plain HTTP (or an unknown certificate) is for the registries the user declared.
             return sys::fail(sys::Error::invalid(
-                "registry " + host_ + ": " + resp.error().message() + " (TLS failed, and \"" + ref_.domain +
-                "\" is not an insecure registry: add it to \"insecure-registries\" in \"" + config_path_ +
-                "\" to allow plain HTTP and unchecked certificates, or its CA to certs.d/" + host_ + "/ca.crt)"));
+                "registry " + host_ + ": " + resp.error().message() + " (TLS failed, and \"" +
+                ref_.domain +
+                "\" is not an insecure registry: add it to \"insecure-registries\" in \"" +
+                config_path_ +
+                "\" to allow plain HTTP and unchecked certificates, or its CA to certs.d/" + host_ +
+                "/ca.crt)"));
         if (!resp) return sys::fail(std::move(resp.error()).wrap("registry " + host_));
         if (resp->status == 401 && token_.empty()) {
             MD_TRY(authenticate(resp->headers["www-authenticate"]));
@@ -174,9 +184,11 @@ sys::Result<void> RegistryClient::authenticate(const std::string& challenge) {
     if (auto files = default_credential_files(); files && !creds_)
         // Keyed by the repository's registry, also on a mirror of it (as docker sends a mirror
         // the credentials of docker.io).
-        creds_ = MD_TRY_CTX(find_credentials(*files, login_host(ref_.registry_host()).value_or(ref_.registry_host()),
-                                             ref_.repository()),
-                            "registry " + host_);
+        creds_ =
+            MD_TRY_CTX(find_credentials(
+                           *files, login_host(ref_.registry_host()).value_or(ref_.registry_host()),
+                           ref_.repository()),
+                       "registry " + host_);
     AuthRequest req{host_, ca_, creds_, "", verify_tls_};
     if (!ref_.repository().empty()) req.scope = "repository:" + ref_.repository() + ":" + actions_;
     token_ = MD_TRY(answer_challenge(challenge, req));

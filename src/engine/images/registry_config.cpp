@@ -12,8 +12,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "sys/files.h"
 
@@ -24,7 +24,8 @@ using nlohmann::json;
 namespace {
 
 bool all_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 /// A DNS name or IPv4 address: labels of letters, digits, '-' and '_', dot-separated.
@@ -33,8 +34,10 @@ bool valid_hostname(std::string_view h) {
     size_t start = 0;
     while (start <= h.size()) {
         size_t dot = h.find('.', start);
-        std::string_view label = h.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+        std::string_view label =
+            h.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+            return false;
         for (unsigned char c : label)
             if (!std::isalnum(c) && c != '-' && c != '_') return false;
         if (dot == std::string_view::npos) break;
@@ -66,7 +69,8 @@ bool valid_host_port(std::string_view s) {
         }
         if (!valid_hostname(host)) return false;
     }
-    if (!port.empty() && (!all_digits(port) || port.size() > 5 || std::atoi(std::string(port).c_str()) > 65535))
+    if (!port.empty() &&
+        (!all_digits(port) || port.size() > 5 || std::atoi(std::string(port).c_str()) > 65535))
         return false;
     return true;
 }
@@ -97,13 +101,17 @@ std::optional<Cidr> parse_cidr(const std::string& s) {
 }
 
 /// The strings of the array `key`; an error naming the file and key when it is not one.
-sys::Result<std::vector<std::string>> string_list(const json& doc, const char* key, const std::string& where) {
+sys::Result<std::vector<std::string>> string_list(const json& doc, const char* key,
+                                                  const std::string& where) {
     std::vector<std::string> out;
     if (!doc.contains(key) || doc[key].is_null()) return out;
     const json& v = doc[key];
-    if (!v.is_array()) return sys::fail_invalid(where + ": \"" + key + "\" must be a list of strings, not " + v.dump());
+    if (!v.is_array())
+        return sys::fail_invalid(where + ": \"" + key + "\" must be a list of strings, not " +
+                                 v.dump());
     for (const auto& e : v) {
-        if (!e.is_string()) return sys::fail_invalid(where + ": \"" + key + "\": " + e.dump() + " is not a string");
+        if (!e.is_string())
+            return sys::fail_invalid(where + ": \"" + key + "\": " + e.dump() + " is not a string");
         out.push_back(e.get<std::string>());
     }
     return out;
@@ -113,30 +121,40 @@ sys::Result<void> add_insecure(RegistryConfig& cfg, std::string entry, const std
     const std::string shown = where + ": \"insecure-registries\": \"" + entry + "\"";
     // docker drops a scheme here (with a warning): the entry names a registry, not a URL.
     std::string lower = entry;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (lower.starts_with("http://")) entry.erase(0, 7);
-    else if (lower.starts_with("https://")) entry.erase(0, 8);
-    else if (entry.find("://") != std::string::npos) return sys::fail_invalid(shown + " must not contain \"://\"");
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (lower.starts_with("http://"))
+        entry.erase(0, 7);
+    else if (lower.starts_with("https://"))
+        entry.erase(0, 8);
+    else if (entry.find("://") != std::string::npos)
+        return sys::fail_invalid(shown + " must not contain \"://\"");
     if (entry.find('/') != std::string::npos) {
         auto cidr = parse_cidr(entry);
         if (!cidr) return sys::fail_invalid(shown + " is not a valid CIDR (like 10.0.0.0/8)");
         cfg.insecure_cidrs.push_back(std::move(*cidr));
         return {};
     }
-    if (!valid_host_port(entry)) return sys::fail_invalid(shown + " is not a valid host[:port] or CIDR");
+    if (!valid_host_port(entry))
+        return sys::fail_invalid(shown + " is not a valid host[:port] or CIDR");
     cfg.insecure_hosts.push_back(std::move(entry));
     return {};
 }
 
-sys::Result<void> add_mirror(RegistryConfig& cfg, const std::string& entry, const std::string& where) {
+sys::Result<void> add_mirror(RegistryConfig& cfg, const std::string& entry,
+                             const std::string& where) {
     const std::string shown = where + ": \"registry-mirrors\": \"" + entry + "\"";
     auto sep = entry.find("://");
-    if (sep == std::string::npos) return sys::fail_invalid(shown + " is not a URL (http://host[:port] or https://host[:port])");
+    if (sep == std::string::npos)
+        return sys::fail_invalid(shown +
+                                 " is not a URL (http://host[:port] or https://host[:port])");
     RegistryMirror m;
     m.scheme = entry.substr(0, sep);
-    std::transform(m.scheme.begin(), m.scheme.end(), m.scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(m.scheme.begin(), m.scheme.end(), m.scheme.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (m.scheme != "http" && m.scheme != "https")
-        return sys::fail_invalid(shown + ": unsupported scheme \"" + entry.substr(0, sep) + "\" (http or https)");
+        return sys::fail_invalid(shown + ": unsupported scheme \"" + entry.substr(0, sep) +
+                                 "\" (http or https)");
     std::string rest = entry.substr(sep + 3);
     if (rest.find_first_of("?#") != std::string::npos)
         return sys::fail_invalid(shown + ": a query or fragment is not allowed");
@@ -144,8 +162,10 @@ sys::Result<void> add_mirror(RegistryConfig& cfg, const std::string& entry, cons
     m.host = rest.substr(0, slash);
     if (slash != std::string::npos) m.path = rest.substr(slash);
     if (m.host.find('@') != std::string::npos)
-        return sys::fail_invalid(where + ": \"registry-mirrors\": a user or password is not allowed in a mirror URL");
-    if (!valid_host_port(m.host)) return sys::fail_invalid(shown + ": \"" + m.host + "\" is not a valid host[:port]");
+        return sys::fail_invalid(
+            where + ": \"registry-mirrors\": a user or password is not allowed in a mirror URL");
+    if (!valid_host_port(m.host))
+        return sys::fail_invalid(shown + ": \"" + m.host + "\" is not a valid host[:port]");
     while (m.path.ends_with('/')) m.path.pop_back();
     cfg.mirrors.push_back(std::move(m));
     return {};
@@ -170,13 +190,15 @@ bool Cidr::contains(int ip_family, const unsigned char* ip) const {
     return true;
 }
 
-bool RegistryConfig::insecure(const std::string& host, const std::vector<std::string>& addresses) const {
-    if (std::find(insecure_hosts.begin(), insecure_hosts.end(), host) != insecure_hosts.end()) return true;
+bool RegistryConfig::insecure(const std::string& host,
+                              const std::vector<std::string>& addresses) const {
+    if (std::find(insecure_hosts.begin(), insecure_hosts.end(), host) != insecure_hosts.end())
+        return true;
     for (const auto& a : addresses) {
         unsigned char buf[16];
-        int family = ::inet_pton(AF_INET, a.c_str(), buf) == 1 ? AF_INET
+        int family = ::inet_pton(AF_INET, a.c_str(), buf) == 1    ? AF_INET
                      : ::inet_pton(AF_INET6, a.c_str(), buf) == 1 ? AF_INET6
-                                                                   : 0;
+                                                                  : 0;
         if (family == 0) continue;
         for (const auto& c : insecure_cidrs)
             if (c.contains(family, buf)) return true;
@@ -188,7 +210,8 @@ bool RegistryConfig::insecure(const std::string& host) const {
     std::vector<std::string> addresses;
     std::string bare = bare_host(host);
     unsigned char buf[16];
-    if (::inet_pton(AF_INET, bare.c_str(), buf) == 1 || ::inet_pton(AF_INET6, bare.c_str(), buf) == 1) {
+    if (::inet_pton(AF_INET, bare.c_str(), buf) == 1 ||
+        ::inet_pton(AF_INET6, bare.c_str(), buf) == 1) {
         addresses.push_back(bare);
     } else if (!insecure_cidrs.empty()) {
         // As docker: a name that does not resolve matches no CIDR (the request will fail anyway).
@@ -199,9 +222,12 @@ bool RegistryConfig::insecure(const std::string& host) const {
         if (::getaddrinfo(bare.c_str(), nullptr, &hints, &res) == 0) {
             for (auto* a = res; a; a = a->ai_next) {
                 char text[INET6_ADDRSTRLEN] = {};
-                const void* src = a->ai_family == AF_INET
-                                      ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
-                                      : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
+                const void* src =
+                    a->ai_family == AF_INET
+                        ? static_cast<const void*>(
+                              &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
+                        : static_cast<const void*>(
+                              &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
                 if (::inet_ntop(a->ai_family, src, text, sizeof text)) addresses.emplace_back(text);
             }
             ::freeaddrinfo(res);
@@ -220,19 +246,23 @@ sys::Result<RegistryConfig> parse_registry_config(std::string_view text, const s
     RegistryConfig cfg;
     cfg.path = path;
     // An empty file is the defaults, as dockerd takes it.
-    if (std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); })) return cfg;
+    if (std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); }))
+        return cfg;
     json doc;
     try {
         doc = json::parse(text);
     } catch (const json::exception& e) {
         // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." without the tag.
         std::string why = e.what();
-        if (auto close = why.find("] "); why.starts_with("[json.") && close != std::string::npos) why.erase(0, close + 2);
+        if (auto close = why.find("] "); why.starts_with("[json.") && close != std::string::npos)
+            why.erase(0, close + 2);
         return sys::fail_invalid(where + ": malformed JSON: " + why);
     }
     if (!doc.is_object()) return sys::fail_invalid(where + ": not a JSON object");
-    for (auto& e : MD_TRY(string_list(doc, "insecure-registries", where))) MD_TRY(add_insecure(cfg, std::move(e), where));
-    for (const auto& e : MD_TRY(string_list(doc, "registry-mirrors", where))) MD_TRY(add_mirror(cfg, e, where));
+    for (auto& e : MD_TRY(string_list(doc, "insecure-registries", where)))
+        MD_TRY(add_insecure(cfg, std::move(e), where));
+    for (const auto& e : MD_TRY(string_list(doc, "registry-mirrors", where)))
+        MD_TRY(add_mirror(cfg, e, where));
     return cfg;
 }
 
@@ -243,6 +273,8 @@ sys::Result<RegistryConfig> load_registry_config(const std::string& path) {
     return parse_registry_config(*text, path);
 }
 
-sys::Result<RegistryConfig> load_registry_config() { return load_registry_config(daemon_config_path()); }
+sys::Result<RegistryConfig> load_registry_config() {
+    return load_registry_config(daemon_config_path());
+}
 
 }  // namespace mydocker::engine::images

@@ -28,10 +28,10 @@ inline constexpr std::string_view kDaemonConfigPath = "/etc/mydocker/daemon.json
 
 /// An IPv4 or IPv6 network ("10.0.0.0/8", "fd00::/8").
 struct Cidr {
-    int family = 0;                    // AF_INET or AF_INET6
+    int family = 0;                       // AF_INET or AF_INET6
     std::array<unsigned char, 16> net{};  // the address, its host bits cleared
     int prefix = 0;
-    std::string text;                  // as written in the file
+    std::string text;  // as written in the file
 
     /// Whether the address `ip` (of `family`, 4 or 16 bytes) is in this network.
     bool contains(int ip_family, const unsigned char* ip) const;

@@ -26,7 +26,9 @@ std::string parse_error(const std::string& text) {
     return r.error().message();
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
 
 TEST(RegistryConfig, ParsesDockersKeysAndIgnoresOthers) {
     auto cfg = parse_registry_config(R"({
@@ -34,11 +36,12 @@ TEST(RegistryConfig, ParsesDockersKeysAndIgnoresOthers) {
         "insecure-registries": ["myreg.example:5000", "10.0.0.0/8", "fd00::/8", "http://plain.example",
                                 "[fd00::1]:5000", "reg_1.local"],
         "registry-mirrors": ["https://mirror.example/", "http://10.1.2.3:5000", "https://m.example:8443/some/path/"]
-    })", kPath);
+    })",
+                                     kPath);
     ASSERT_TRUE(cfg) << cfg.error().message();
     EXPECT_EQ(cfg->path, kPath);
-    EXPECT_EQ(cfg->insecure_hosts,
-              (std::vector<std::string>{"myreg.example:5000", "plain.example", "[fd00::1]:5000", "reg_1.local"}));
+    EXPECT_EQ(cfg->insecure_hosts, (std::vector<std::string>{"myreg.example:5000", "plain.example",
+                                                             "[fd00::1]:5000", "reg_1.local"}));
     ASSERT_EQ(cfg->insecure_cidrs.size(), 2u);
     EXPECT_EQ(cfg->insecure_cidrs[0].text, "10.0.0.0/8");
     EXPECT_EQ(cfg->insecure_cidrs[0].prefix, 8);
@@ -52,7 +55,8 @@ TEST(RegistryConfig, ParsesDockersKeysAndIgnoresOthers) {
 }
 
 TEST(RegistryConfig, EmptyObjectFileAndNullsAreDefaults) {
-    for (const char* text : {"{}", "", "  \n", R"({"insecure-registries": null, "registry-mirrors": []})"}) {
+    for (const char* text :
+         {"{}", "", "  \n", R"({"insecure-registries": null, "registry-mirrors": []})"}) {
         auto cfg = parse_registry_config(text, kPath);
         ASSERT_TRUE(cfg) << text << ": " << cfg.error().message();
         EXPECT_TRUE(cfg->insecure_hosts.empty());
@@ -62,7 +66,8 @@ TEST(RegistryConfig, EmptyObjectFileAndNullsAreDefaults) {
 }
 
 TEST(RegistryConfig, MalformedJsonNamesTheFile) {
-    for (const char* text : {"{", "{\"insecure-registries\": [\"a\",]}", "not json", "{} trailing"}) {
+    for (const char* text :
+         {"{", "{\"insecure-registries\": [\"a\",]}", "not json", "{} trailing"}) {
         std::string msg = parse_error(text);
         EXPECT_TRUE(contains(msg, "\"" + kPath + "\"")) << msg;
         EXPECT_TRUE(contains(msg, "malformed JSON")) << msg;
@@ -80,8 +85,9 @@ TEST(RegistryConfig, WrongTypesNameTheKey) {
 }
 
 TEST(RegistryConfig, RefusesBadInsecureEntriesNamingThem) {
-    for (const char* bad : {"10.0.0.0/33", "10.0.0/8", "not a host", "host:99999", "host:", "ftp://x.example",
-                            "-bad.example", "a..b", "[fd00::1", "[zz::1]:5000", "10.0.0.0/x", "host/path", ""}) {
+    for (const char* bad :
+         {"10.0.0.0/33", "10.0.0/8", "not a host", "host:99999", "host:", "ftp://x.example",
+          "-bad.example", "a..b", "[fd00::1", "[zz::1]:5000", "10.0.0.0/x", "host/path", ""}) {
         std::string msg = parse_error(std::string(R"({"insecure-registries": [")") + bad + "\"]}");
         EXPECT_TRUE(contains(msg, kPath)) << msg;
         EXPECT_TRUE(contains(msg, std::string("\"insecure-registries\": \"") + bad + "\"")) << msg;
@@ -93,9 +99,11 @@ TEST(RegistryConfig, RefusesBadMirrorsNamingThem) {
         const char* url;
         const char* why;
     };
-    for (const Case& c : {Case{"mirror.example", "is not a URL"}, Case{"ftp://mirror.example", "unsupported scheme \"ftp\""},
+    for (const Case& c : {Case{"mirror.example", "is not a URL"},
+                          Case{"ftp://mirror.example", "unsupported scheme \"ftp\""},
                           Case{"https://mirror.example/?x=1", "query or fragment"},
-                          Case{"https://mirror.example#f", "query or fragment"}, Case{"https://", "is not a valid host"},
+                          Case{"https://mirror.example#f", "query or fragment"},
+                          Case{"https://", "is not a valid host"},
                           Case{"http://bad host:5000", "is not a valid host"}}) {
         std::string msg = parse_error(std::string(R"({"registry-mirrors": [")") + c.url + "\"]}");
         EXPECT_TRUE(contains(msg, kPath)) << msg;
@@ -103,14 +111,16 @@ TEST(RegistryConfig, RefusesBadMirrorsNamingThem) {
         EXPECT_TRUE(contains(msg, c.why)) << msg;
     }
     // The password is not repeated in the message.
-    std::string msg = parse_error(R"({"registry-mirrors": ["https://user:secret@mirror.example"]})");
+    std::string msg =
+        parse_error(R"({"registry-mirrors": ["https://user:secret@mirror.example"]})");
     EXPECT_TRUE(contains(msg, "user or password is not allowed")) << msg;
     EXPECT_FALSE(contains(msg, "secret")) << msg;
 }
 
 TEST(RegistryConfig, InsecureByExactNameOrCidr) {
     auto cfg = parse_registry_config(
-        R"({"insecure-registries": ["myreg.example:5000", "10.20.0.0/16", "192.168.1.77/24", "fd00::/8"]})", kPath);
+        R"({"insecure-registries": ["myreg.example:5000", "10.20.0.0/16", "192.168.1.77/24", "fd00::/8"]})",
+        kPath);
     ASSERT_TRUE(cfg) << cfg.error().message();
     // By name, exactly as written: another port is another registry (docker's IndexConfigs).
     EXPECT_TRUE(cfg->insecure("myreg.example:5000", {}));
@@ -132,7 +142,8 @@ TEST(RegistryConfig, InsecureByExactNameOrCidr) {
 }
 
 TEST(RegistryConfig, CidrContainsChecksFamilyAndPrefix) {
-    auto cfg = parse_registry_config(R"({"insecure-registries": ["0.0.0.0/0", "10.1.2.3/32"]})", kPath);
+    auto cfg =
+        parse_registry_config(R"({"insecure-registries": ["0.0.0.0/0", "10.1.2.3/32"]})", kPath);
     ASSERT_TRUE(cfg) << cfg.error().message();
     unsigned char v4[4], v6[16];
     ASSERT_EQ(::inet_pton(AF_INET, "203.0.113.9", v4), 1);
@@ -180,8 +191,10 @@ TEST(RegistryConfig, PathFromTheEnvironment) {
     EXPECT_EQ(daemon_config_path(), "/etc/mydocker/daemon.json");
     ::setenv("MYDOCKER_DAEMON_CONFIG", "/tmp/x/daemon.json", 1);
     EXPECT_EQ(daemon_config_path(), "/tmp/x/daemon.json");
-    if (old) ::setenv("MYDOCKER_DAEMON_CONFIG", saved.c_str(), 1);
-    else ::unsetenv("MYDOCKER_DAEMON_CONFIG");
+    if (old)
+        ::setenv("MYDOCKER_DAEMON_CONFIG", saved.c_str(), 1);
+    else
+        ::unsetenv("MYDOCKER_DAEMON_CONFIG");
 }
 
 }  // namespace

@@ -28,7 +28,8 @@ bool all_digits(std::string_view s) {
            std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-/// A DNS name or IPv4 address: labels of letters, digits, '-' and '_', dot-separated.
+/// A DNS name or IPv4 address: labels of letters, digits and '-', dot-separated (the domain
+/// of distribution's reference grammar, as docker checks it).
 bool valid_hostname(std::string_view h) {
     if (h.empty() || h.size() > 253) return false;
     size_t start = 0;
@@ -39,7 +40,7 @@ bool valid_hostname(std::string_view h) {
         if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
             return false;
         for (unsigned char c : label)
-            if (!std::isalnum(c) && c != '-' && c != '_') return false;
+            if (!std::isalnum(c) && c != '-') return false;
         if (dot == std::string_view::npos) break;
         start = dot + 1;
     }

@@ -34,14 +34,14 @@ TEST(RegistryConfig, ParsesDockersKeysAndIgnoresOthers) {
     auto cfg = parse_registry_config(R"({
         "debug": true, "log-driver": "json-file", "storage-opts": ["a=b"],
         "insecure-registries": ["myreg.example:5000", "10.0.0.0/8", "fd00::/8", "http://plain.example",
-                                "[fd00::1]:5000", "reg_1.local"],
+                                "[fd00::1]:5000", "reg-1.local"],
         "registry-mirrors": ["https://mirror.example/", "http://10.1.2.3:5000", "https://m.example:8443/some/path/"]
     })",
                                      kPath);
     ASSERT_TRUE(cfg) << cfg.error().message();
     EXPECT_EQ(cfg->path, kPath);
     EXPECT_EQ(cfg->insecure_hosts, (std::vector<std::string>{"myreg.example:5000", "plain.example",
-                                                             "[fd00::1]:5000", "reg_1.local"}));
+                                                             "[fd00::1]:5000", "reg-1.local"}));
     ASSERT_EQ(cfg->insecure_cidrs.size(), 2u);
     EXPECT_EQ(cfg->insecure_cidrs[0].text, "10.0.0.0/8");
     EXPECT_EQ(cfg->insecure_cidrs[0].prefix, 8);
@@ -85,9 +85,9 @@ TEST(RegistryConfig, WrongTypesNameTheKey) {
 }
 
 TEST(RegistryConfig, RefusesBadInsecureEntriesNamingThem) {
-    for (const char* bad :
-         {"10.0.0.0/33", "10.0.0/8", "not a host", "host:99999", "host:", "ftp://x.example",
-          "-bad.example", "a..b", "[fd00::1", "[zz::1]:5000", "10.0.0.0/x", "host/path", ""}) {
+    for (const char* bad : {"10.0.0.0/33", "10.0.0/8", "not a host", "host:99999",
+                            "host:", "ftp://x.example", "-bad.example", "a..b", "reg_1.local",
+                            "[fd00::1", "[zz::1]:5000", "10.0.0.0/x", "host/path", ""}) {
         std::string msg = parse_error(std::string(R"({"insecure-registries": [")") + bad + "\"]}");
         EXPECT_TRUE(contains(msg, kPath)) << msg;
         EXPECT_TRUE(contains(msg, std::string("\"insecure-registries\": \"") + bad + "\"")) << msg;

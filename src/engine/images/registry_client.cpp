@@ -135,6 +135,7 @@ std::optional<sys::Result<HttpResponse>> RegistryClient::request_mirror(const Ht
 sys::Result<HttpResponse> RegistryClient::request_here(HttpRequest req, const std::string& what,
                                                        bool absolute) {
     const std::vector<std::string> headers = req.headers;
+    std::optional<sys::Error> https_error;  // what made this request fall back to plain HTTP
     for (int attempt = 0; attempt < 3; ++attempt) {
         req.url = absolute ? what : what.starts_with('/') ? base() + what : base() + "/v2/" + ref_.repository() + "/" + what;
         req.headers = headers;
@@ -146,8 +147,16 @@ sys::Result<HttpResponse> RegistryClient::request_here(HttpRequest req, const st
         // fallback: one named without a port may listen on 80 only); loopback after a TLS one.
         if (!resp && (is_tls_error(resp.error()) || !verify_tls_) && scheme_ == "https" &&
             !absolute && http_fallback_) {
+            https_error = std::move(resp.error());
             scheme_ = "http";
             continue;
+        }
+        // A TLS server answers plain HTTP with 400 (Go's "Client sent an HTTP request to an
+        // HTTPS server"): its TLS error is the one that tells the user what to fix.
+        if (resp && resp->status == 400 && https_error) {
+            scheme_ = "https";
+            return sys::fail(std::move(*https_error)
+                                 .wrap("registry " + host_ + " (it refuses plain HTTP too)"));
         }
         if (!resp && is_tls_error(resp.error()) && scheme_ == "https" && !absolute && verify_tls_ &&
             current_ + 1 == endpoints_.size() && ref_.domain != kDockerHubDomain)

@@ -241,6 +241,9 @@ dead_port() { REGISTRY_ADDR=127.0.0.1 registry_free_port; }
 	daemon_json '{}'
 	run mdp pull "$REGISTRY/test/lo:1"
 	assert_status 1
+	# The TLS error, not the 400 its plain-HTTP fallback got.
+	assert_output_contains "registry $REGISTRY (it refuses plain HTTP too): GET https://$REGISTRY/"
+	assert_output_contains "certificate"
 	daemon_json "{\"insecure-registries\": [\"$REGISTRY\"]}"
 	run mdp pull "$REGISTRY/test/lo:1"
 	assert_success

@@ -220,6 +220,10 @@ sys::Result<HttpResponse> perform(const HttpRequest& req) {
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     c->easy_setopt(h, CURLOPT_USERAGENT, "mydocker/" MYDOCKER_VERSION);
     if (!req.ca_file.empty()) c->easy_setopt(h, CURLOPT_CAINFO, req.ca_file.c_str());
+    if (!req.verify_tls) {
+        c->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        c->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     CURLcode rc = c->easy_perform(h);
     c->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
     char* url = nullptr;

@@ -19,6 +19,7 @@ struct HttpRequest {
     std::string url;
     std::vector<std::string> headers;  // "Name: value"
     std::string ca_file;               // extra CA for TLS, or ""
+    bool verify_tls = true;            // false: an insecure registry, its certificate unchecked
     // Receives the body as it arrives; an error aborts the transfer. Unset: the body is
     // kept in HttpResponse::body (up to max_body bytes).
     std::function<sys::Result<void>(std::string_view)> sink;

@@ -71,6 +71,7 @@ sys::Result<std::string> bearer_token(const AuthChallenge& ch, const AuthRequest
     }
     hr.url = url;
     hr.ca_file = req.ca_file;
+    hr.verify_tls = req.verify_tls;
     hr.timeout_seconds = 60;
     auto resp = MD_TRY_CTX(http_request(hr), "registry " + req.host + ": token");
     if (resp.status == 401 || resp.status == 403)

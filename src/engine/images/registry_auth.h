@@ -30,6 +30,7 @@ struct AuthRequest {
     std::string ca_file;               // its CA, for a realm on the same server
     std::optional<Credentials> creds;  // none: anonymous
     std::string scope;                 // "repository:NAME:pull,push"; "" for login's check
+    bool verify_tls = true;            // false: an insecure registry's (for its realm too)
 };
 
 /// The value of the Authorization header that answers `challenge` ("Basic ..." or

@@ -1,10 +1,15 @@
 // One registry's API (distribution v2) for one repository: the scheme (TLS, or plain HTTP
-// for a loopback registry that does not speak TLS), its CA from certs.d, and auth: anonymous,
-// or the credentials `login` saved (credentials.h), as Basic auth or for a Bearer token from
-// the realm a 401 names (distribution's token auth; registry_auth.h).
+// for a loopback or insecure registry that does not speak TLS), its CA from certs.d, and auth:
+// anonymous, or the credentials `login` saved (credentials.h), as Basic auth or for a Bearer
+// token from the realm a 401 names (distribution's token auth; registry_auth.h).
+//
+// The daemon configuration (registry_config.h) is read at the first request: its
+// insecure-registries (no certificate check, plain HTTP when TLS fails), and for pulls of
+// docker.io images its registry-mirrors, tried in turn before Docker Hub itself.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,10 +38,28 @@ public:
     void set_credentials(Credentials creds) { creds_ = std::move(creds); }
 
     const std::string& host() const { return host_; }
-    /// scheme://host: where absolute upload URLs are resolved against.
-    std::string base() const { return scheme_ + "://" + host_; }
+    /// scheme://host (and a mirror's path): where absolute upload URLs are resolved against.
+    std::string base() const { return scheme_ + "://" + host_ + prefix_; }
 
 private:
+    /// Where requests go: a mirror of docker.io (pulls only), then the registry itself.
+    struct Endpoint {
+        std::string scheme;  // the first one tried
+        std::string host;    // host[:port]
+        std::string prefix;  // a mirror's path, or ""
+        bool mirror = false;
+        bool http_fallback = false;  // plain HTTP when TLS fails (loopback, insecure)
+        bool verify_tls = true;      // false: an insecure registry
+    };
+
+    sys::Result<void> configure();
+    void use_endpoint(size_t i);
+    /// request() on the current endpoint only.
+    sys::Result<HttpResponse> request_here(HttpRequest req, const std::string& what, bool absolute);
+    /// request() on a mirror that is not the last endpoint: an error or an error status
+    /// (nothing given to the sink) is returned as nullopt plus `why`, for the next endpoint.
+    std::optional<sys::Result<HttpResponse>> request_mirror(const HttpRequest& req, const std::string& what,
+                                                            std::string& why);
     sys::Result<void> authenticate(const std::string& challenge);
 
     Reference ref_;
@@ -44,6 +67,14 @@ private:
     std::string host_;
     std::string ca_;
     std::string scheme_ = "https";
+    std::string prefix_;
+    bool http_fallback_ = false;
+    bool verify_tls_ = true;
+    bool configured_ = false;
+    std::vector<Endpoint> endpoints_;
+    size_t current_ = 0;
+    std::string config_path_;            // the daemon configuration read, for messages
+    std::vector<std::string> passed_over_;  // mirrors given up, with why
     std::string token_;  // the Authorization header's value once a 401 was answered
     // Looked up at the first 401 (an anonymous registry never reads the files).
     std::optional<Credentials> creds_;
@@ -53,7 +84,7 @@ private:
 std::string registry_status_error(const HttpResponse& resp, const std::string& what);
 
 /// Whether `host` ([host][:port]) is a loopback registry, where plain HTTP is allowed (as
-/// docker allows it for 127.0.0.0/8 and localhost).
+/// docker allows it for 127.0.0.0/8 and localhost; others through insecure-registries).
 bool insecure_registry_host(const std::string& host);
 
 }  // namespace mydocker::engine::images

@@ -22,6 +22,11 @@
 # registry_token_server.py), and tls+basic, tls+token. Call registry_start in the test's own
 # shell (setup or the test body), never under `run`: it records the pids registry_stop stops.
 #
+# REGISTRY_ADDR (default 127.0.0.1), set before registry_start: the IPv4 address the registry
+# listens on, e.g. one the test put on a veth interface to have a registry that is not on
+# loopback; the tls modes' certificate names it too. REGISTRY_PORT: a fixed port (as 80 on
+# such an address) instead of a free one.
+#
 # Nothing here sleeps to synchronize: every wait is a bounded poll.
 
 REGISTRY_HELPERS_DIR="$BATS_TEST_DIRNAME"
@@ -57,10 +62,10 @@ proc_alive() {
 # registry_free_port: a port nobody listens on now. Another process may take it before the
 # registry binds it; registry_start retries on "address already in use".
 registry_free_port() {
-	"$REGISTRY_PYTHON" -c 'import socket
+	"$REGISTRY_PYTHON" -c 'import socket, sys
 s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+s.bind((sys.argv[1], 0))
+print(s.getsockname()[1])' "${REGISTRY_ADDR:-127.0.0.1}"
 }
 
 # registry_make_certs DIR: a CA and a server certificate it signs for 127.0.0.1 and localhost
@@ -73,7 +78,9 @@ registry_make_certs() {
 		2>"$d/openssl.log" || return 1
 	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
 		-keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=127.0.0.1" 2>>"$d/openssl.log" || return 1
-	printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+	local san="IP:127.0.0.1,DNS:localhost"
+	[[ "${REGISTRY_ADDR:-127.0.0.1}" == 127.0.0.1 ]] || san+=",IP:$REGISTRY_ADDR"
+	printf '%s\n' "subjectAltName=$san" "basicConstraints=CA:FALSE" \
 		"keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$d/server.ext"
 	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
 		-out "$d/server.crt" -days 2 -extfile "$d/server.ext" 2>>"$d/openssl.log" || return 1
@@ -101,7 +108,7 @@ registry_write_config() {
 			    uploadpurging:
 			      enabled: false
 			http:
-			  addr: 127.0.0.1:$port
+			  addr: ${REGISTRY_ADDR:-127.0.0.1}:$port
 			  secret: mydocker-test-secret
 		EOF
 		if [[ "$mode" == tls* ]]; then
@@ -217,8 +224,8 @@ registry_start() {
 
 	local attempt port log="$REGISTRY_DIR/registry.log"
 	for ((attempt = 1; attempt <= 5; attempt++)); do
-		port="$(registry_free_port)" || fail "registry_start: no free port" || return
-		REGISTRY="127.0.0.1:$port"
+		port="${REGISTRY_PORT:-$(registry_free_port)}" || fail "registry_start: no free port" || return
+		REGISTRY="${REGISTRY_ADDR:-127.0.0.1}:$port"
 		REGISTRY_URL="$scheme://$REGISTRY"
 		registry_write_config "$REGISTRY_DIR/config.yml" "$port" "$mode"
 		: >"$log"

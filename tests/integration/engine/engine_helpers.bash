@@ -24,30 +24,47 @@ engine_setup() {
 
 engine_teardown() {
 	[[ -n "${MYDOCKER_ROOT:-}" && -d "$MYDOCKER_ROOT" ]] || return 0
-	local id
+	local id rc=0
+	# Containers a test leaves are the teardown's to remove; a removal that fails is a bug.
 	for id in $("$MYDOCKER" ps -aq --no-trunc 2>/dev/null </dev/null); do
-		"$MYDOCKER" rm -f -v "$id" >/dev/null 2>&1 </dev/null || echo "teardown: rm -f $id failed" >&2
+		"$MYDOCKER" rm -f -v "$id" >/dev/null 2>&1 </dev/null || {
+			echo "teardown: rm -f $id failed" >&2
+			rc=1
+		}
 	done
 	# Networks: user ones, then the default bridge's device and the root's nft table.
 	if [[ -d "$MYDOCKER_ROOT/networks" ]]; then
-		"$MYDOCKER" network prune -f >/dev/null 2>&1 </dev/null || echo "teardown: network prune failed" >&2
-		"$MYDOCKER" network rm bridge >/dev/null 2>&1 </dev/null || echo "teardown: network rm bridge failed" >&2
+		"$MYDOCKER" network prune -f >/dev/null 2>&1 </dev/null || {
+			echo "teardown: network prune failed" >&2
+			rc=1
+		}
+		"$MYDOCKER" network rm bridge >/dev/null 2>&1 </dev/null || {
+			echo "teardown: network rm bridge failed" >&2
+			rc=1
+		}
 	fi
-	# Monitors exit once their container is gone; give them a bounded moment.
+	# Monitors exit once their container is gone; give them a bounded moment. What is still
+	# mounted or still a cgroup after that leaked: removed here, and the test fails.
 	local i
 	for ((i = 0; i < 100; i++)); do
-		mounts_under_root || break
+		mounts_under_root || cgroups_left || break
 		sleep 0.05
 	done
 	local m
 	while read -r m; do
+		echo "teardown: mount left: $m" >&2
+		rc=1
 		umount -l "$m" 2>/dev/null || true
 	done < <(awk -v r="$MYDOCKER_ROOT" 'index($5, r) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+	if cgroups_left; then
+		echo "teardown: cgroups left under $CG_PARENT" >&2
+		rc=1
+	fi
 	local mnt
 	for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
 		[[ -d "$mnt$CG_PARENT" ]] && find "$mnt$CG_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
-	true
+	return "$rc"
 }
 
 # root_bridge ROOT: the default bridge's device of the store at ROOT ("mydocker" and the first
@@ -96,6 +113,7 @@ mounts_under_root() { awk -v r="$MYDOCKER_ROOT" 'index($5, r) == 1 { found = 1 }
 
 # cgroups_left: true when a cgroup of the test's parent still has a child.
 cgroups_left() {
+	[[ -n "${CG_PARENT:-}" ]] || return 1
 	local mnt
 	for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
 		[[ -d "$mnt$CG_PARENT" ]] && [[ -n "$(find "$mnt$CG_PARENT" -mindepth 1 -type d 2>/dev/null)" ]] && return 0

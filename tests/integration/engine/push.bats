@@ -137,6 +137,23 @@ registry_requests() {
 	[[ "$output" == 20000 ]] || fail "tail printed: $output"
 }
 
+@test "push streams: a 128 MiB layer goes with a small peak RSS" {
+	[[ -x /usr/bin/time ]] || skip "GNU time is not installed"
+	registry_start plain
+	# Random bytes would make gzip the long part of the test; repeated text compresses fast.
+	md run --network none --name big busybox sh -c 'yes mydocker-push-rss | head -c 134217728 >/big'
+	md commit big "$REGISTRY/test/big:1" >/dev/null
+	run /usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss" "$MYDOCKER" push "$REGISTRY/test/big:1"
+	assert_success
+	assert_output_contains ": Pushed"
+	local rss_kib
+	rss_kib="$(tail -n 1 "$BATS_TEST_TMPDIR/rss")"
+	# The whole layer in memory would be 128 MiB at least.
+	((rss_kib < 48 * 1024)) || fail "push peaked at $rss_kib KiB"
+	run reg_skopeo_inspect test/big:1
+	assert_success
+}
+
 @test "a second push uploads nothing: the distribution metadata knows the blobs, same digest" {
 	REGISTRY_ACCESSLOG=1
 	registry_start plain

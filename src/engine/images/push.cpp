@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "engine/images/config.h"
 #include "engine/images/digest.h"
@@ -234,6 +235,19 @@ sys::Result<LayerPushed> push_layer(const sys::Logger& log, const Layout& lay, R
     return std::move(*got);
 }
 
+/// The other repositories of `ref`'s registry push may mount `layers` from: those the
+/// distribution metadata names, and `names_from`.
+std::set<std::string> mount_repositories(const Layout& lay, const std::vector<Descriptor>& layers,
+                                         const Reference& ref, const std::string& names_from) {
+    std::set<std::string> out;
+    if (!names_from.empty()) out.insert(names_from);
+    for (const auto& l : layers)
+        for (const auto& s : lookup_layer_sources(lay, l.digest, ref.domain, ref.path))
+            if (s.repository != ref.path && is_gzip_layer(s.blob.media_type))
+                out.insert(s.repository);
+    return out;
+}
+
 /// The docker schema-2 manifest of `config` and the compressed `layers`, laid out as docker
 /// writes it (Go's MarshalIndent with three spaces): the same image gives the same bytes.
 std::string docker_manifest(const Descriptor& config, const std::vector<Descriptor>& layers) {
@@ -295,6 +309,8 @@ sys::Result<PushResult> push(const Context& ctx, const std::string& ref_text,
     say("The push refers to repository [" + ref.full_name() + "]");
     RegistryClient reg(ref, "pull,push");
     const std::string from = mount_source(img->names, ref);
+    // A token server grants a mount only with pull on the source repository in the token.
+    for (const auto& r : mount_repositories(lay, si.layers, ref, from)) reg.add_pull_scope(r);
     // docker lists the top layer first; the manifest lists them bottom first.
     std::vector<Descriptor> pushed(si.layers.size());
     for (size_t i = si.layers.size(); i-- > 0;) {

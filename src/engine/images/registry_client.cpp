@@ -81,7 +81,8 @@ sys::Result<void> RegistryClient::authenticate(const std::string& challenge) {
         creds_ = MD_TRY_CTX(find_credentials(*files, login_host(host_).value_or(host_), ref_.repository()),
                             "registry " + host_);
     AuthRequest req{host_, ca_, creds_, ""};
-    if (!ref_.repository().empty()) req.scope = "repository:" + ref_.repository() + ":" + actions_;
+    if (!ref_.repository().empty())
+        req.scope = "repository:" + ref_.repository() + ":" + actions_ + extra_scopes_;
     token_ = MD_TRY(answer_challenge(challenge, req));
     return {};
 }

@@ -235,6 +235,20 @@ sys::Result<LayerPushed> push_layer(const sys::Logger& log, const Layout& lay, R
     return std::move(*got);
 }
 
+/// docker's progress line for one layer ("<short diff_id>: Pushed").
+std::string progress_line(const std::string& diff_id, const LayerPushed& done) {
+    std::string id = diff_id.substr(7, 12);
+    switch (done.outcome) {
+        case BlobOutcome::exists:
+            return id + ": Layer already exists";
+        case BlobOutcome::mounted:
+            return id + ": Mounted from " + done.from;
+        case BlobOutcome::pushed:
+            break;
+    }
+    return id + ": Pushed";
+}
+
 /// The other repositories of `ref`'s registry push may mount `layers` from: those the
 /// distribution metadata names, and `names_from`.
 std::set<std::string> mount_repositories(const Layout& lay, const std::vector<Descriptor>& layers,
@@ -319,18 +333,7 @@ sys::Result<PushResult> push(const Context& ctx, const std::string& ref_text,
         auto done =
             MD_TRY_CTX(push_layer(ctx.log, lay, reg, ref, layer, path, from), "push " + shown);
         pushed[i] = done.blob;
-        std::string id = layer.digest.substr(7, 12);
-        switch (done.outcome) {
-            case BlobOutcome::exists:
-                say(id + ": Layer already exists");
-                break;
-            case BlobOutcome::mounted:
-                say(id + ": Mounted from " + done.from);
-                break;
-            case BlobOutcome::pushed:
-                say(id + ": Pushed");
-                break;
-        }
+        say(progress_line(layer.digest, done));
     }
     MD_TRY_CTX(push_blob(reg, si.config, MD_TRY(lay.blob_path(si.config.digest)), from),
                "push " + shown + ": config");

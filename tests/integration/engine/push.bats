@@ -203,6 +203,20 @@ registry_requests() {
 	assert_success
 }
 
+@test "rmi drops the distribution metadata of the layers it removes, keeps the others'" {
+	registry_start plain
+	md run --network none --name src busybox sh -c 'echo rmi-me > /f'
+	md commit src "$REGISTRY/test/c:1" >/dev/null
+	md push "$REGISTRY/test/c:1" >/dev/null
+	local dist="$MYDOCKER_ROOT/images/distribution.json" base top
+	base="$(md image inspect "$REGISTRY/test/c:1" | jq -r '.[0].RootFS.Layers[0]')"
+	top="$(md image inspect "$REGISTRY/test/c:1" | jq -r '.[0].RootFS.Layers[-1]')"
+	jq -e --arg b "$base" --arg t "$top" 'has($b) and has($t)' "$dist" >/dev/null || fail "after push: $(cat "$dist")"
+	md rmi "$REGISTRY/test/c:1" >/dev/null
+	# The top layer left the store; busybox's, under the base, is still there.
+	jq -e --arg b "$base" --arg t "$top" 'has($b) and (has($t) | not)' "$dist" >/dev/null || fail "after rmi: $(cat "$dist")"
+}
+
 @test "a pulled image pushed to another repository mounts its layers from where it was pulled" {
 	registry_start plain
 	md tag busybox "$REGISTRY/test/bb:1"

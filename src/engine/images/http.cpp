@@ -60,7 +60,7 @@ struct Transfer {
     HttpResponse* resp;
     std::optional<sys::Error> sink_error;
     bool too_big = false;
-    int64_t sent = 0;  // of the body_fd
+    int64_t sent = 0;       // of the body_fd or body_source
     bool redirect = false;  // the response being read is a 3xx: its body is not the caller's
     std::optional<sys::Error> read_error;
 };
@@ -68,6 +68,15 @@ struct Transfer {
 // Feeds the upload from body_fd; pread keeps the fd's own offset untouched.
 size_t on_read(char* buf, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
+    if (t->req->body_source) {
+        auto got = t->req->body_source(buf, size * n);
+        if (!got) {
+            t->read_error = std::move(got.error()).wrap("the body of " + t->req->url);
+            return CURL_READFUNC_ABORT;
+        }
+        t->sent += static_cast<int64_t>(*got);
+        return *got;
+    }
     int64_t left = t->req->body_size - t->sent;
     if (left <= 0) return 0;
     size_t want = std::min<size_t>(size * n, static_cast<size_t>(left));
@@ -197,7 +206,13 @@ sys::Result<HttpResponse> perform(const HttpRequest& req) {
     c->easy_setopt(h, CURLOPT_URL, req.url.c_str());
     c->easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     if (req.method == "HEAD") c->easy_setopt(h, CURLOPT_NOBODY, 1L);
-    if (req.body_fd >= 0) {
+    if (req.body_source) {
+        c->easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        c->easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+        c->easy_setopt(h, CURLOPT_READDATA, &t);
+        // -1: unknown length, so curl sends it chunked (HTTP/1.1).
+        c->easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(-1));
+    } else if (req.body_fd >= 0) {
         c->easy_setopt(h, CURLOPT_UPLOAD, 1L);
         c->easy_setopt(h, CURLOPT_READFUNCTION, on_read);
         c->easy_setopt(h, CURLOPT_READDATA, &t);

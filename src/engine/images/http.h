@@ -31,6 +31,10 @@ struct HttpRequest {
     std::string body;
     int body_fd = -1;
     int64_t body_size = 0;
+    // Or a body of unknown length, sent chunked (Transfer-Encoding: chunked): called for the
+    // next bytes into the buffer, returns how many (0: the end). Read once: it must not be
+    // used where the request could be sent again (a redirect, a first 401).
+    std::function<sys::Result<size_t>(char*, size_t)> body_source;
     long timeout_seconds = 600;        // the whole transfer
     long connect_timeout_seconds = 15;
 };

@@ -11,6 +11,8 @@
 //                                 digests an image was pulled or pushed as (docker's
 //                                 RepoDigests; the store rewrites manifests, so a registry's
 //                                 digest is no blob here)
+//   images/distribution.json      diff_id -> the compressed blobs registries hold for that
+//                                 layer (docker's v2metadata; distribution.h)
 //   images/lock                   flock held around every write of the store
 //   images/tmp/                   blobs being written (renamed into blobs/ when complete),
 //                                 archives being loaded

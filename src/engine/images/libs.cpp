@@ -39,6 +39,17 @@ sys::Result<void> load_crypto(LibCrypto& lc) {
     return {};
 }
 
+sys::Result<void> load_z(LibZ& lz) {
+    void* h = MD_TRY(open_library("libz.so.1", "zlib1g"));
+    auto get = [&](auto& fn, const char* name) {
+        return sys::bind_symbol(h, "libz.so.1", name, fn);
+    };
+    MD_TRY(get(lz.deflate_init2, "deflateInit2_"));
+    MD_TRY(get(lz.deflate, "deflate"));
+    MD_TRY(get(lz.deflate_end, "deflateEnd"));
+    return {};
+}
+
 }  // namespace
 
 sys::Result<void*> open_library(const std::string& soname, const std::string& package) {
@@ -59,6 +70,16 @@ sys::Result<const LibCrypto*> libcrypto() {
     static Loaded<LibCrypto> loaded = [] {
         Loaded<LibCrypto> l;
         l.status = load_crypto(l.lib);
+        return l;
+    }();
+    if (!loaded.status) return sys::fail(loaded.status.error());
+    return &loaded.lib;
+}
+
+sys::Result<const LibZ*> libz() {
+    static Loaded<LibZ> loaded = [] {
+        Loaded<LibZ> l;
+        l.status = load_z(l.lib);
         return l;
     }();
     if (!loaded.status) return sys::fail(loaded.status.error());

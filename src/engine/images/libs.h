@@ -1,11 +1,12 @@
-// libarchive and libcrypto, loaded with dlopen() on first use and never linked: they cost
+// libarchive, libcrypto and zlib, loaded with dlopen() on first use and never linked: they cost
 // ~7 ms of start-up each (DESIGN "Fast by design"), and only the commands that write images
-// (busybox, import, load, commit, save, export) need them. Reading images needs neither.
+// (busybox, import, load, commit, save, export; push) need them. Reading images needs neither.
 #pragma once
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include <string>
 
@@ -51,10 +52,21 @@ struct LibCrypto {
     decltype(&::EVP_DigestFinal_ex) digest_final = nullptr;
 };
 
+/// The zlib functions for gzip compression (push), resolved from libz.so.1. deflateInit2 is
+/// a macro over deflateInit2_, which takes the header's version and stream size.
+struct LibZ {
+    decltype(&::deflateInit2_) deflate_init2 = nullptr;
+    decltype(&::deflate) deflate = nullptr;
+    decltype(&::deflateEnd) deflate_end = nullptr;
+};
+
 /// libarchive, loaded on the first call; "libarchive.so.13 not found: install libarchive13".
 sys::Result<const LibArchive*> libarchive();
 /// libcrypto, loaded on the first call; "libcrypto.so.3 not found: install libssl3".
 sys::Result<const LibCrypto*> libcrypto();
+
+/// zlib, loaded on the first call; "libz.so.1 not found: install zlib1g".
+sys::Result<const LibZ*> libz();
 
 /// dlopen(`soname`); the error names the Debian package to install. Exposed for tests.
 sys::Result<void*> open_library(const std::string& soname, const std::string& package);

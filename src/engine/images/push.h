@@ -25,14 +25,15 @@ struct PushResult {
 };
 
 /// Push the image named `ref` (NAME[:TAG], tag latest by default) to the registry its name
-/// holds. The blobs go as the store keeps them (layers as uncompressed OCI tars, digest ==
-/// diff_id), each checked with HEAD first, then mounted from another repository of the same
-/// registry the image is also named in, else uploaded whole; the store's own manifest goes
-/// last, byte for byte, so the pushed digest is the image's manifest digest.
+/// holds, as docker does: each layer as a gzip blob (one the distribution metadata knows for
+/// this registry, checked with HEAD or mounted from the repository it was seen in; else
+/// compressed on the fly into a chunked upload, recorded for the next push), the config as
+/// stored, then a docker schema-2 manifest under the tag. The same image pushed again gives
+/// the same manifest digest.
 sys::Result<PushResult> push(const Context& ctx, const std::string& ref, const PushOptions& opts);
 
 /// Where an upload continues: `location` (the registry's Location header, absolute or relative
-/// to `base`, "scheme://host") with `query` appended to any query it already has.
+/// to `base`, "scheme://host") with `query` (if not "") appended to any query it already has.
 std::string upload_url(const std::string& base, const std::string& location,
                        const std::string& query);
 

@@ -63,7 +63,12 @@ sys::Result<std::string> bearer_token(const AuthChallenge& ch, const AuthRequest
     };
     if (auto s = ch.params.find("service"); s != ch.params.end() && !s->second.empty())
         add("service", s->second);
-    if (!req.scope.empty()) add("scope", req.scope);
+    for (size_t at = 0; at < req.scope.size();) {
+        size_t end = req.scope.find(' ', at);
+        if (end == std::string::npos) end = req.scope.size();
+        if (end > at) add("scope", req.scope.substr(at, end - at));
+        at = end + 1;
+    }
     HttpRequest hr;
     if (req.creds) {
         add("account", req.creds->username);

@@ -29,7 +29,9 @@ struct AuthRequest {
     std::string host;                  // the registry, for messages
     std::string ca_file;               // its CA, for a realm on the same server
     std::optional<Credentials> creds;  // none: anonymous
-    std::string scope;                 // "repository:NAME:pull,push"; "" for login's check
+    // "repository:NAME:pull,push"; "" for login's check; several separated by spaces (each
+    // its own scope= of the token request: push's pull on a repository it mounts from).
+    std::string scope;
     bool verify_tls = true;            // false: an insecure registry's (for its realm too)
 };
 

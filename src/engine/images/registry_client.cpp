@@ -199,7 +199,8 @@ sys::Result<void> RegistryClient::authenticate(const std::string& challenge) {
                            ref_.repository()),
                        "registry " + host_);
     AuthRequest req{host_, ca_, creds_, "", verify_tls_};
-    if (!ref_.repository().empty()) req.scope = "repository:" + ref_.repository() + ":" + actions_;
+    if (!ref_.repository().empty())
+        req.scope = "repository:" + ref_.repository() + ":" + actions_ + extra_scopes_;
     token_ = MD_TRY(answer_challenge(challenge, req));
     return {};
 }

@@ -34,6 +34,12 @@ public:
     sys::Result<HttpResponse> get(const std::string& what, std::vector<std::string> headers,
                                   std::function<sys::Result<void>(std::string_view)> sink = {});
 
+    /// Ask for pull on `repository` too in the token (push mounts blobs from it); before the
+    /// first request.
+    void add_pull_scope(const std::string& repository) {
+        extra_scopes_ += " repository:" + repository + ":pull";
+    }
+
     /// Authenticate with `creds`, not with the saved ones (login checks them so).
     void set_credentials(Credentials creds) { creds_ = std::move(creds); }
 
@@ -76,6 +82,7 @@ private:
     std::string config_path_;            // the daemon configuration read, for messages
     std::vector<std::string> passed_over_;  // mirrors given up, with why
     std::string token_;  // the Authorization header's value once a 401 was answered
+    std::string extra_scopes_;  // " repository:NAME:pull..." (add_pull_scope)
     // Looked up at the first 401 (an anonymous registry never reads the files).
     std::optional<Credentials> creds_;
 };

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "engine/images/distribution.h"
 #include "engine/images/internal.h"
 #include "engine/images/layout.h"
 #include "engine/images/names.h"
@@ -29,6 +30,17 @@ std::set<std::string> referenced(const std::vector<StoredImage>& images,
         for (const auto& d : other.image.diff_ids) keep.insert("layer:" + d);
     }
     return keep;
+}
+
+// The distribution metadata keeps the layers in `keep` only ("layer:<diff_id>"). A cache:
+// failing to rewrite it leaves stale entries, which push checks with the registry anyway.
+void prune_layer_sources(const sys::Logger& log, const Layout& lay, const WriteLock& lk,
+                         const std::set<std::string>& keep) {
+    std::vector<std::string> diff_ids;
+    for (const auto& k : keep)
+        if (k.starts_with("layer:")) diff_ids.push_back(k.substr(6));
+    if (auto r = prune_distribution(lay, lk, diff_ids); !r)
+        log.warn("prune the distribution metadata: " + r.error().message());
 }
 
 // Remove the blob `digest` unless kept; its size is added to `freed`.
@@ -155,6 +167,7 @@ sys::Result<std::vector<std::string>> Store::remove(std::string_view ref, bool f
 
     // Blobs and layer dirs no other image refers to go with it.
     auto keep = referenced(images, {img.id});
+    prune_layer_sources(ctx_.log, lay, lk, keep);
     PruneReport rep;
     rep.lines = std::move(lines);
     MD_TRY(drop_image(lay, keep, si, "Deleted: ", rep));
@@ -190,6 +203,7 @@ sys::Result<PruneReport> Store::prune(bool all, const std::set<std::string>& in_
 
     PruneReport rep;
     auto keep = referenced(images, gone);
+    prune_layer_sources(ctx_.log, lay, lk, keep);
     for (const auto& si : images) {
         if (!gone.count(si.image.id)) continue;
         for (const auto& n : si.image.names) rep.lines.push_back("untagged: " + n);

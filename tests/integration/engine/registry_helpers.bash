@@ -17,6 +17,10 @@
 #   REGISTRY_AUTH_FILE skopeo's auth file, in the temp dir, so no test reads or writes root's
 #   REGISTRY_TOKEN_REALM (token modes) the token server's URL, as the registry announces it
 #
+# REGISTRY_ACCESSLOG=1 (set in the test's shell, not exported) before registry_start: the
+# registry logs every request (method, path, status: Apache's combined format) to its log,
+# $REGISTRY_DIR/registry.log.
+#
 # Modes: plain (HTTP), tls (a CA made here with openssl; a server certificate for 127.0.0.1
 # and localhost), basic (htpasswd, bcrypt), token (a JWT token server,
 # registry_token_server.py), and tls+basic, tls+token. Call registry_start in the test's own
@@ -98,7 +102,7 @@ registry_write_config() {
 			  level: warn
 			  formatter: text
 			  accesslog:
-			    disabled: true
+			    disabled: $([[ -n "${REGISTRY_ACCESSLOG:-}" ]] && echo false || echo true)
 			storage:
 			  filesystem:
 			    rootdirectory: $d/storage

@@ -19,6 +19,9 @@ TEST(UploadUrl, ResolvesALocationAndAddsTheDigest) {
               "https://storage.example/up/1?sig=a&digest=d");
     EXPECT_EQ(upload_url(base, "http://127.0.0.1:5000/v2/x/blobs/uploads/2", "digest=d"),
               "http://127.0.0.1:5000/v2/x/blobs/uploads/2?digest=d");
+    // No query (the PATCH, a cancel): the Location as it is.
+    EXPECT_EQ(upload_url(base, "/v2/t/bb/blobs/uploads/u1?_state=xyz", ""),
+              "http://127.0.0.1:5000/v2/t/bb/blobs/uploads/u1?_state=xyz");
 }
 
 TEST(MountSource, AnotherRepositoryOfTheSameRegistry) {

@@ -22,7 +22,8 @@ namespace {
 
 // archive_write_disk resolves entry names against the current directory, and the SECURE
 // flags forbid absolute names: so unpacking runs with the layer dir as cwd, restored after.
-// The engine is single-threaded here (STYLE §4).
+// The engine is single-threaded here (STYLE §4), but for pull, whose unpacking threads each
+// unshare(CLONE_FS) first and so have a cwd of their own (pull_layer.cpp).
 class CwdGuard {
 public:
     static sys::Result<CwdGuard> enter(int dirfd) {

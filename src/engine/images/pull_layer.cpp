@@ -41,6 +41,11 @@ struct StageResult {
     bool downstream_gone = false;
 };
 
+/// A stage's own failure on the system (no space, ...), not on the data: the download stops.
+void note_failure(const StageResult& r, std::atomic<bool>& hard_stop) {
+    if (r.error && !r.downstream_gone && r.error->code() == sys::ErrorCode::system) hard_stop = true;
+}
+
 sys::Result<void> send_all(int fd, std::string_view d, bool& gone) {
     while (!d.empty()) {
         ssize_t n = ::send(fd, d.data(), d.size(), MSG_NOSIGNAL);
@@ -63,9 +68,13 @@ sys::Result<std::pair<sys::UniqueFd, sys::UniqueFd>> stream_pair() {
 }
 
 /// The compressed blob's bytes to `out`, resumed with Range after a broken transfer. Checks
-/// size and digest. `gone` is set when `out`'s reader closed it.
+/// size and digest. When `out`'s reader fails on bad data (it closes its end), the rest is
+/// still read and hashed, so a tampered blob is named as such rather than by the error its
+/// garbage made downstream; when it fails on the system (`hard_stop`: no space, ...), the
+/// transfer stops at once and `gone` says the error only echoes that failure.
 sys::Result<void> download(RegistryClient& reg, const LayerJob& job, int out, const LayerStatusFn& status,
-                           const std::atomic<bool>& cancel, bool& gone) {
+                           const std::atomic<bool>& cancel, const std::atomic<bool>& hard_stop, bool& gone) {
+    bool reader_gone = false;
     const std::string& digest = job.compressed.digest;
     const int64_t size = job.compressed.size;
     auto hash = MD_TRY(Sha256::create());
@@ -114,9 +123,15 @@ sys::Result<void> download(RegistryClient& reg, const LayerJob& job, int out, co
                 return sys::fail_invalid("blob " + digest + " is larger than its " + std::to_string(size) + " bytes");
             }
             hash.update(d);
-            if (auto r = send_all(out, d, gone); !r) {
-                fatal = true;
-                return r;
+            if (!reader_gone) {
+                if (auto r = send_all(out, d, reader_gone); !r && (!reader_gone || hard_stop)) {
+                    fatal = true;
+                    gone = reader_gone;
+                    return r;
+                }
+            } else if (hard_stop) {
+                fatal = gone = true;
+                return sys::fail(sys::Error::from_errno(EPIPE, "pipe a layer's stream"));
             }
             if (got - shown >= step || got == size) {
                 shown = got;
@@ -176,6 +191,7 @@ sys::Result<LayerOutcome> fetch_layer(const Layout& lay, RegistryClient& reg, co
     auto [a_in, a_out] = MD_TRY(stream_pair());
     auto [b_in, b_out] = MD_TRY(stream_pair());
     StageResult dl, dec, unp;
+    std::atomic<bool> hard_stop{false};
     std::thread unpacker, decompressor;
     try {
         unpacker = std::thread([&, in = std::move(b_in)]() mutable {
@@ -187,6 +203,7 @@ sys::Result<LayerOutcome> fetch_layer(const Layout& lay, RegistryClient& reg, co
             }
             if (auto r = unpack_tar(in.get(), staging, what); !r) {
                 unp.error = std::move(r.error());
+                note_failure(unp, hard_stop);
                 return;  // closing `in` stops the decompressor
             }
             // The tar's end may come before the stream's (padding): read the rest.
@@ -200,6 +217,7 @@ sys::Result<LayerOutcome> fetch_layer(const Layout& lay, RegistryClient& reg, co
                 return send_all(out.get(), d, dec.downstream_gone);
             });
             if (!r) dec.error = std::move(r.error());
+            note_failure(dec, hard_stop);
         });
     } catch (const std::system_error& e) {
         a_out.reset();
@@ -209,7 +227,7 @@ sys::Result<LayerOutcome> fetch_layer(const Layout& lay, RegistryClient& reg, co
         return sys::fail(sys::Error::from_errno(e.code().value(), "start a thread for " + what));
     }
     status("Downloading", 0, job.compressed.size);
-    if (auto r = download(reg, job, a_out.get(), status, cancel, dl.downstream_gone); !r) dl.error = std::move(r.error());
+    if (auto r = download(reg, job, a_out.get(), status, cancel, hard_stop, dl.downstream_gone); !r) dl.error = std::move(r.error());
     a_out.reset();  // the end of the stream, or its abort
     if (!dl.error) status("Extracting", job.compressed.size, job.compressed.size);
     decompressor.join();

@@ -284,3 +284,22 @@ max_parallel_layer_gets() {
 	assert_success
 	assert_output_contains killed-ran
 }
+
+@test "on a terminal each layer is one line redrawn in place, with docker's bars" {
+	registry_start plain
+	push_faults_image test/tty:1 bb 2
+	proxy_start --delay-ms 20
+	# script(1) gives the pull a pseudo-terminal as stdout.
+	run script -qec "env MYDOCKER_ROOT='$PULL_ROOT' '$MYDOCKER' pull '$PROXY/test/tty:1'" /dev/null
+	assert_success
+	[[ "$output" == *$'\e['[0-9]'A'$'\r\e[2K'* ]] || fail "no in-place redraw (cursor up, erase line): $output"
+	assert_output_contains "Downloading ["
+	assert_output_contains "] "
+	assert_output_contains ": Pull complete"
+	assert_output_contains "Status: Downloaded newer image for $PROXY/test/tty:1"
+	# Without a terminal (bats' pipe): plain lines, no escape sequence.
+	mdp rmi "$PROXY/test/tty:1" >/dev/null
+	run mdp pull "$PROXY/test/tty:1"
+	assert_success
+	[[ "$output" != *$'\e'* ]] || fail "escape sequences in plain output: $output"
+}

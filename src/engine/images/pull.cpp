@@ -120,6 +120,58 @@ sys::Result<std::pair<json, std::string>> resolve_manifest(RegistryClient& reg, 
     return std::make_pair(std::move(m), digest);
 }
 
+/// The image config: from the store when it is there, else from the registry.
+sys::Result<std::string> load_config(const Layout& lay, RegistryClient& reg, const json& manifest) {
+    const json& desc = manifest["config"];
+    if (!desc.is_object()) return sys::fail_invalid("the manifest's config is not a descriptor");
+    std::string digest = desc.value("digest", "");
+    if (auto have = lay.read_blob(digest); have && "sha256:" + MD_TRY(sha256_hex(*have)) == digest) return std::move(*have);
+    return fetch_config(reg, digest, desc.value("size", int64_t{0}));
+}
+
+/// The layers of `manifest`, bottom first, each with its diff_id from the config.
+sys::Result<std::vector<LayerJob>> layer_jobs(const json& manifest, const std::string& config_text) {
+    json cfg = json::parse(config_text, nullptr, false);
+    if (!cfg.is_object() || !cfg.contains("rootfs") || !cfg["rootfs"].contains("diff_ids") ||
+        !cfg["rootfs"]["diff_ids"].is_array())
+        return sys::fail_invalid("the image config has no rootfs.diff_ids");
+    const json& diff_ids = cfg["rootfs"]["diff_ids"];
+    const json& layers = manifest["layers"];
+    if (diff_ids.size() != layers.size())
+        return sys::fail_invalid("the manifest has " + std::to_string(layers.size()) + " layers, its config " +
+                                 std::to_string(diff_ids.size()) + " diff_ids");
+    std::vector<LayerJob> out;
+    for (size_t i = 0; i < layers.size(); ++i) {
+        LayerJob job;
+        job.diff_id = diff_ids[i].is_string() ? diff_ids[i].get<std::string>() : "";
+        MD_TRY(digest_hex(job.diff_id, "rootfs.diff_ids"));
+        if (!layers[i].is_object() || (layers[i].contains("size") && !layers[i]["size"].is_number_integer()))
+            return sys::fail_invalid("a layer descriptor of the manifest is malformed");
+        job.compressed = Descriptor{layers[i].value("mediaType", ""), layers[i].value("digest", ""), layers[i].value("size", int64_t{0})};
+        job.short_id = MD_TRY(digest_hex(job.compressed.digest, "layer")).substr(0, 12);
+        out.push_back(std::move(job));
+    }
+    return out;
+}
+
+/// Under the store's lock: the image of `config_text` and `layers` (each checked still there:
+/// rmi or prune may have removed one since it was fetched) under `names`, with its RepoDigest.
+sys::Result<void> register_image(const Layout& lay, const std::string& config_text, const std::vector<LayerJob>& layers,
+                                 const std::vector<std::string>& names, const std::string& repo_dig) {
+    auto lk = MD_TRY(lay.lock());
+    std::vector<Descriptor> stored;
+    for (const auto& job : layers) {
+        std::string blob = MD_TRY(lay.blob_path(job.diff_id));
+        struct stat st;
+        if (::stat(blob.c_str(), &st) < 0 || !sys::path_exists(MD_TRY(lay.layer_dir(job.diff_id))))
+            return sys::fail(sys::Error::bad_state("layer " + job.diff_id + " was removed while the image was pulled: pull again"));
+        stored.push_back(Descriptor{kMediaLayer, job.diff_id, st.st_size});
+    }
+    auto si = MD_TRY(lay.add_image(lk, config_text, stored, names));
+    // docker's RepoDigests: the registry's digest, which differs from the manifest we store.
+    return lay.add_repo_digest(lk, si.image.id, repo_dig);
+}
+
 // How many layers are fetched at once (docker's max-concurrent-downloads).
 constexpr size_t kParallelLayers = 3;
 
@@ -194,22 +246,9 @@ sys::Result<PullResult> pull(const Context& ctx, const std::string& ref_text, co
     // only for its commits).
     { auto lk = MD_TRY(lay.lock()); }
 
-    const json& cfg_desc = manifest["config"];
-    std::string cfg_digest = cfg_desc.is_object() ? cfg_desc.value("digest", "") : "";
-    std::string config_text;
-    if (auto have = lay.read_blob(cfg_digest); have && "sha256:" + MD_TRY(sha256_hex(*have)) == cfg_digest)
-        config_text = std::move(*have);
-    else
-        config_text = MD_TRY_CTX(fetch_config(reg, cfg_digest, cfg_desc.is_object() ? cfg_desc.value("size", int64_t{0}) : 0), "pull " + shown);
-    json cfg = json::parse(config_text, nullptr, false);
-    if (!cfg.is_object() || !cfg.contains("rootfs") || !cfg["rootfs"].contains("diff_ids") ||
-        !cfg["rootfs"]["diff_ids"].is_array())
-        return sys::fail_invalid("pull " + shown + ": config " + cfg_digest + " has no rootfs.diff_ids");
-    const json& diff_ids = cfg["rootfs"]["diff_ids"];
-    const json& layers = manifest["layers"];
-    if (diff_ids.size() != layers.size())
-        return sys::fail_invalid("pull " + shown + ": the manifest has " + std::to_string(layers.size()) +
-                                 " layers, its config " + std::to_string(diff_ids.size()) + " diff_ids");
+    std::string config_text = MD_TRY_CTX(load_config(lay, reg, manifest), "pull " + shown);
+    std::vector<LayerJob> all = MD_TRY_CTX(layer_jobs(manifest, config_text), "pull " + shown);
+    const std::string cfg_digest = "sha256:" + MD_TRY(sha256_hex(config_text));
 
     // Already here under this name with the same config: nothing to fetch.
     if (!res.store_name.empty()) {
@@ -219,15 +258,8 @@ sys::Result<PullResult> pull(const Context& ctx, const std::string& ref_text, co
             if (si && "sha256:" + si->image.id == cfg_digest) res.up_to_date = true;
         }
     }
-    std::vector<LayerJob> all, jobs;
-    for (size_t i = 0; i < layers.size(); ++i) {
-        LayerJob job;
-        job.diff_id = diff_ids[i].is_string() ? diff_ids[i].get<std::string>() : "";
-        MD_TRY(digest_hex(job.diff_id, "pull " + shown + ": rootfs.diff_ids"));
-        if (!layers[i].is_object()) return sys::fail_invalid("pull " + shown + ": a layer descriptor is not an object");
-        job.compressed = Descriptor{layers[i].value("mediaType", ""), layers[i].value("digest", ""), layers[i].value("size", int64_t{0})};
-        job.short_id = MD_TRY(digest_hex(job.compressed.digest, "pull " + shown + ": layer")).substr(0, 12);
-        all.push_back(job);
+    std::vector<LayerJob> jobs;
+    for (const auto& job : all) {
         if (sys::path_exists(MD_TRY(lay.blob_path(job.diff_id))) && sys::path_exists(MD_TRY(lay.layer_dir(job.diff_id)))) {
             if (!res.up_to_date) layer_status(job.short_id, "Already exists", -1, -1);
             continue;
@@ -235,28 +267,15 @@ sys::Result<PullResult> pull(const Context& ctx, const std::string& ref_text, co
         bool dup = std::any_of(jobs.begin(), jobs.end(), [&](const LayerJob& j) { return j.diff_id == job.diff_id; });
         if (dup) continue;  // the same layer twice in one image: fetched once
         layer_status(job.short_id, "Waiting", -1, -1);
-        jobs.push_back(std::move(job));
+        jobs.push_back(job);
     }
     MD_TRY_CTX(fetch_layers(lay, reg, jobs,
                             [&](const LayerJob& j, const std::string& s, int64_t cur, int64_t total) { layer_status(j.short_id, s, cur, total); }),
                "pull " + shown);
 
-    auto lk = MD_TRY(lay.lock());
-    std::vector<Descriptor> stored;
-    for (const auto& job : all) {
-        // Under the lock: a layer removed (rmi, prune) since it was fetched is not registered.
-        std::string blob = MD_TRY(lay.blob_path(job.diff_id));
-        struct stat st;
-        if (::stat(blob.c_str(), &st) < 0 || !sys::path_exists(MD_TRY(lay.layer_dir(job.diff_id))))
-            return sys::fail(sys::Error::bad_state("pull " + shown + ": layer " + job.diff_id +
-                                                   " was removed while the image was pulled: pull again"));
-        stored.push_back(Descriptor{kMediaLayer, job.diff_id, st.st_size});
-    }
     std::vector<std::string> names;
     if (!res.store_name.empty()) names.push_back(res.store_name);
-    auto si = MD_TRY(lay.add_image(lk, config_text, stored, names));
-    // docker's RepoDigests: the registry's digest, which differs from the manifest we store.
-    MD_TRY(lay.add_repo_digest(lk, si.image.id, MD_TRY(repo_digest(ref.familiar_name(), digest))));
+    MD_TRY_CTX(register_image(lay, config_text, all, names, MD_TRY(repo_digest(ref.familiar_name(), digest))), "pull " + shown);
     if (opts.on_layer_pulled)
         for (const auto& job : all) opts.on_layer_pulled(job.diff_id, job.compressed, ref.registry_host(), ref.repository());
     say("Digest: " + digest);

@@ -183,6 +183,44 @@ max_parallel_layer_gets() {
 	no_leftovers "$PULL_ROOT"
 }
 
+# alive PID: true while that child runs (not yet a zombie reaped by wait).
+alive() { [[ "$(ps -o stat= -p "$1" 2>/dev/null)" != "" && "$(ps -o stat= -p "$1")" != Z* ]]; }
+
+# staged_file ROOT PATH: true once PATH exists in a layer's unpack staging in ROOT.
+staged_file() {
+	local d
+	for d in "$1"/layers/.pull-*; do
+		[[ -e "$d/$2" ]] && return 0
+	done
+	return 1
+}
+
+@test "a slow pull unpacks as the layer arrives and holds the store's lock for no other command" {
+	registry_start plain
+	push_faults_image test/slow:1 bb+20
+	proxy_start --delay-ms 10
+	MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" pull "$PROXY/test/slow:1" >"$BATS_TEST_TMPDIR/pull.out" 2>&1 &
+	local pid=$! st=0 total
+	wait_staging "$PULL_ROOT" $((1 << 20))
+	# The tar's first entries are unpacked while its last bytes are still on the way.
+	wait_for staged_file "$PULL_ROOT" bin/busybox
+	total="$(stat -c %s "$BATS_TEST_TMPDIR/img/blobs/sha256/$(head -1 "$BATS_TEST_TMPDIR/img/layers" | cut -d: -f2)")"
+	(($(staged_bytes "$PULL_ROOT") < total)) || fail "the layer was whole before its first file was unpacked"
+	# A command that takes the store's write lock does not wait for the pull.
+	mkdir -p "$BATS_TEST_TMPDIR/rootfs"
+	echo hi >"$BATS_TEST_TMPDIR/rootfs/hi"
+	tar -C "$BATS_TEST_TMPDIR/rootfs" -cf "$BATS_TEST_TMPDIR/rootfs.tar" .
+	run mdp import "$BATS_TEST_TMPDIR/rootfs.tar" test/imported:1
+	assert_success
+	alive "$pid" || fail "the pull ended before the import did: $(cat "$BATS_TEST_TMPDIR/pull.out")"
+	wait "$pid" || st=$?
+	[[ "$st" == 0 ]] || fail "pull exited $st: $(cat "$BATS_TEST_TMPDIR/pull.out")"
+	run mdp run --rm --network none "$PROXY/test/slow:1" /bin/busybox echo slow-ran
+	assert_success
+	assert_output_contains slow-ran
+	no_leftovers "$PULL_ROOT"
+}
+
 @test "registry killed mid-blob: exit 1, a clear error, nothing stored; after a restart the pull completes" {
 	registry_start plain
 	push_faults_image test/big:1 bb+50

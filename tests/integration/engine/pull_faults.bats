@@ -28,9 +28,9 @@ teardown() {
 
 # faults_image DIR SPEC...: an OCI layout in DIR, tag "latest", one gzip layer per SPEC:
 # "bb" the host's static busybox as /bin/busybox and /bin/sh, "N" N MiB of random data,
-# "bb+N" both. Prints nothing; the layers' digests go to DIR/layers.
+# "bb+N" both, "files:N" N one-byte files (a page each once unpacked, a 1 KiB in the tar). Prints nothing; the layers' digests go to DIR/layers.
 faults_image() {
-	local dir="$1" spec tmp n=0 diff_ids=() layers=() arch
+	local dir="$1" spec tmp n=0 diff_ids=() layers=() arch i
 	shift
 	mkdir -p "$dir/blobs/sha256"
 	echo '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
@@ -38,6 +38,11 @@ faults_image() {
 	for spec in "$@"; do
 		n=$((n + 1))
 		mkdir -p "$tmp/$n/root"
+		if [[ "$spec" == files:* ]]; then
+			mkdir -p "$tmp/$n/root/many"
+			(cd "$tmp/$n/root/many" && for ((i = 0; i < ${spec#files:}; i++)); do echo >"f$i"; done)
+			spec=""
+		fi
 		if [[ "$spec" == bb* ]]; then
 			mkdir -p "$tmp/$n/root/bin"
 			cp "${MYDOCKER_BUSYBOX:-/bin/busybox}" "$tmp/$n/root/bin/busybox"
@@ -290,12 +295,21 @@ staged_file() {
 
 @test "disk full while unpacking: exit 1, a no-space error, nothing half-made" {
 	registry_start plain
-	push_faults_image test/full:1 bb+16
 	SMALL_MNT="$BATS_TEST_TMPDIR/small"
 	mkdir -p "$SMALL_MNT"
 	mount -t tmpfs -o size=24m mydocker-test "$SMALL_MNT"
 	local root="$SMALL_MNT/root"
+	# A big layer: its blob and its files fill the disk together.
+	push_faults_image test/full:1 bb+16
 	run env MYDOCKER_ROOT="$root" "$MYDOCKER" pull "$REGISTRY/test/full:1"
+	assert_status 1
+	assert_output_contains "No space left on device"
+	store_empty "$root"
+	# 12000 tiny files: a 12 MiB blob, files that take a page each (48 MiB). The blob and the
+	# files are written at once (one pass): either may be the write that finds the disk full.
+	rm -rf "$BATS_TEST_TMPDIR/img"
+	push_faults_image test/many:1 files:12000
+	run env MYDOCKER_ROOT="$root" "$MYDOCKER" pull "$REGISTRY/test/many:1"
 	assert_status 1
 	assert_output_contains "No space left on device"
 	store_empty "$root"

@@ -270,6 +270,25 @@ staged_file() {
 	no_leftovers "$PULL_ROOT"
 }
 
+@test "a resumed transfer answered whole (200, Range ignored) skips what it has" {
+	registry_start plain
+	push_faults_image test/whole:1 bb+4
+	proxy_start --break-after 1000000 --ignore-range
+	run mdp pull "$PROXY/test/whole:1"
+	assert_success
+	local layer size last
+	layer="$(head -1 "$BATS_TEST_TMPDIR/img/layers")"
+	size="$(stat -c %s "$BATS_TEST_TMPDIR/img/blobs/sha256/${layer#sha256:}")"
+	grep -q "^open .* GET /v2/test/whole/blobs/$layer range=bytes=1000000-$" "$PROXY_LOG" ||
+		fail "no resume from byte 1000000: $(cat "$PROXY_LOG")"
+	last="$(grep "^close .* GET /v2/test/whole/blobs/$layer " "$PROXY_LOG" | tail -1)"
+	[[ "$last" == *" status=200 bytes=$size" ]] || fail "the resume was not answered 200 whole: $(cat "$PROXY_LOG")"
+	run mdp run --rm --network none "$PROXY/test/whole:1" /bin/busybox echo whole-ran
+	assert_success
+	assert_output_contains whole-ran
+	no_leftovers "$PULL_ROOT"
+}
+
 @test "two pulls of one image at once both succeed and fetch each layer once" {
 	registry_start plain
 	push_faults_image test/twice:1 bb 2 2

@@ -4,10 +4,12 @@
 it, then the connection is closed).
 
     pull_proxy.py UPSTREAM_HOST:PORT PORT_FILE LOG [--delay-ms N] [--break-after BYTES]
+                  [--ignore-range]
 
 --delay-ms N        relay a blob response in 64 KiB chunks, N ms apart (a slow link)
 --break-after BYTES close the connection of the first blob GET after BYTES bytes of its
                     body, once (a transfer that breaks mid-blob)
+--ignore-range      drop the Range header on the way (a server that answers 200, whole)
 
 LOG gets one line per event, flushed at once:
     open <monotonic ns> <METHOD> <path> range=<Range header or ->
@@ -23,8 +25,13 @@ upstream_host, upstream_port = sys.argv[1].rsplit(":", 1)
 port_file, log_file = sys.argv[2], sys.argv[3]
 delay = 0.0
 break_after = None
+ignore_range = False
 args = sys.argv[4:]
 while args:
+    if args[0] == "--ignore-range":
+        ignore_range = True
+        args = args[1:]
+        continue
     if args[0] == "--delay-ms":
         delay = int(args[1]) / 1000.0
     elif args[0] == "--break-after":
@@ -67,6 +74,8 @@ def serve(client):
         headers = [l for l in lines[1:] if not l.lower().startswith("connection:")]
         rng = next((l.split(":", 1)[1].strip() for l in headers if l.lower().startswith("range:")), "-")
         say(f"open {time.monotonic_ns()} {method} {path} range={rng}")
+        if ignore_range:
+            headers = [l for l in headers if not l.lower().startswith("range:")]
         try:
             up = socket.create_connection((upstream_host, int(upstream_port)), timeout=30)
         except OSError:

@@ -67,101 +67,142 @@ sys::Result<std::pair<sys::UniqueFd, sys::UniqueFd>> stream_pair() {
     return std::make_pair(sys::UniqueFd(sv[0]), sys::UniqueFd(sv[1]));
 }
 
-/// The compressed blob's bytes to `out`, resumed with Range after a broken transfer. Checks
-/// size and digest. When `out`'s reader fails on bad data (it closes its end), the rest is
-/// still read and hashed, so a tampered blob is named as such rather than by the error its
-/// garbage made downstream; when it fails on the system (`hard_stop`: no space, ...), the
-/// transfer stops at once and `gone` says the error only echoes that failure.
-sys::Result<void> download(RegistryClient& reg, const LayerJob& job, int out, const LayerStatusFn& status,
-                           const std::atomic<bool>& cancel, const std::atomic<bool>& hard_stop, bool& gone) {
-    bool reader_gone = false;
-    const std::string& digest = job.compressed.digest;
-    const int64_t size = job.compressed.size;
-    auto hash = MD_TRY(Sha256::create());
-    int64_t got = 0, shown = -1;
-    const int64_t step = std::max<int64_t>(size / 100, 256 << 10);
-    for (int attempt = 0;; ++attempt) {
-        bool body_ok = false, fatal = false;
-        int64_t skip = 0;
-        std::string err_body;
+/// The compressed blob's bytes on their way to `out` (the decompressor), across the attempts
+/// of one download: hashed and counted, a resumed response (206) appended, a whole one (200)
+/// skipped up to what is already here. When the reader of `out` fails on bad data (it closes
+/// its end), the rest is still read and hashed, so a tampered blob is named as such rather than
+/// by the error its garbage made downstream; when it fails on the system (`hard_stop`: no
+/// space, ...), the transfer stops at once and `gone` says the error only echoes that failure.
+class BlobStream {
+public:
+    BlobStream(const LayerJob& job, int out, const LayerStatusFn& status, const std::atomic<bool>& cancel,
+               const std::atomic<bool>& hard_stop, Sha256 hash)
+        : digest_(job.compressed.digest), size_(job.compressed.size), out_(out), status_(status), cancel_(cancel),
+          hard_stop_(hard_stop), hash_(std::move(hash)), step_(std::max<int64_t>(size_ / 100, 256 << 10)) {}
+
+    /// The next attempt's request: a Range from what we have.
+    HttpRequest request() {
+        fatal_ = false;
         HttpRequest req;
         req.timeout_seconds = 3600;
-        if (got > 0) req.headers.push_back("Range: bytes=" + std::to_string(got) + "-");
-        req.on_response = [&](long code, const std::map<std::string, std::string>& headers) -> sys::Result<void> {
-            err_body.clear();
-            skip = 0;
-            body_ok = code == 200 || (code == 206 && got > 0);
-            if (code == 206 && got > 0) {
-                auto cr = headers.find("content-range");
-                if (cr == headers.end() || !cr->second.starts_with("bytes " + std::to_string(got) + "-")) {
-                    fatal = true;
-                    return sys::fail_invalid("blob " + digest + ": a resumed transfer from byte " + std::to_string(got) +
-                                             " answered with another range");
-                }
+        if (got_ > 0) req.headers.push_back("Range: bytes=" + std::to_string(got_) + "-");
+        req.on_response = [this](long code, const std::map<std::string, std::string>& h) { return on_response(code, h); };
+        req.sink = [this](std::string_view d) { return on_body(d); };
+        return req;
+    }
+    int64_t got() const { return got_; }
+    /// The last attempt failed for a reason a retry cannot mend.
+    bool fatal() const { return fatal_; }
+    bool gone() const { return gone_; }
+    /// An HTTP error's body (the registry's message).
+    const std::string& error_body() const { return err_body_; }
+    /// All of it, checked against the manifest's size and digest.
+    sys::Result<void> finish() {
+        if (size_ > 0 && got_ != size_)
+            return sys::fail_invalid("blob " + digest_ + ": " + std::to_string(got_) + " bytes, its manifest says " +
+                                     std::to_string(size_));
+        if ("sha256:" + hash_.finish() != digest_) return sys::fail_invalid("blob " + digest_ + ": content does not match its digest");
+        return {};
+    }
+
+private:
+    sys::Result<void> on_response(long code, const std::map<std::string, std::string>& headers) {
+        err_body_.clear();
+        skip_ = 0;
+        body_ok_ = code == 200 || (code == 206 && got_ > 0);
+        if (code == 206 && got_ > 0) {
+            auto cr = headers.find("content-range");
+            if (cr == headers.end() || !cr->second.starts_with("bytes " + std::to_string(got_) + "-")) {
+                fatal_ = true;
+                return sys::fail_invalid("blob " + digest_ + ": a resumed transfer from byte " + std::to_string(got_) +
+                                         " answered with another range");
             }
-            // The whole blob again (a server that ignores Range): what we have is skipped; the
-            // digest at the end checks every byte that went through.
-            if (code == 200) skip = got;
+        }
+        // The whole blob again (a server that ignores Range): what we have is skipped; the
+        // digest at the end checks every byte that went through.
+        if (code == 200) skip_ = got_;
+        return {};
+    }
+
+    sys::Result<void> on_body(std::string_view d) {
+        if (!body_ok_) {
+            if (err_body_.size() < (64 << 10)) err_body_.append(d);
             return {};
-        };
-        req.sink = [&](std::string_view d) -> sys::Result<void> {
-            if (!body_ok) {
-                if (err_body.size() < (64 << 10)) err_body.append(d);
-                return {};
+        }
+        if (cancel_) {
+            fatal_ = true;
+            return sys::fail(sys::Error::bad_state("cancelled"));
+        }
+        size_t k = static_cast<size_t>(std::min<int64_t>(skip_, static_cast<int64_t>(d.size())));
+        d.remove_prefix(k);
+        skip_ -= static_cast<int64_t>(k);
+        if (d.empty()) return {};
+        got_ += static_cast<int64_t>(d.size());
+        if (size_ > 0 && got_ > size_) {
+            fatal_ = true;
+            return sys::fail_invalid("blob " + digest_ + " is larger than its " + std::to_string(size_) + " bytes");
+        }
+        hash_.update(d);
+        if (!reader_gone_) {
+            if (auto r = send_all(out_, d, reader_gone_); !r && (!reader_gone_ || hard_stop_)) {
+                fatal_ = true;
+                gone_ = reader_gone_;
+                return r;
             }
-            if (cancel) {
-                fatal = true;
-                return sys::fail(sys::Error::bad_state("cancelled"));
-            }
-            size_t k = static_cast<size_t>(std::min<int64_t>(skip, static_cast<int64_t>(d.size())));
-            d.remove_prefix(k);
-            skip -= static_cast<int64_t>(k);
-            if (d.empty()) return {};
-            got += static_cast<int64_t>(d.size());
-            if (size > 0 && got > size) {
-                fatal = true;
-                return sys::fail_invalid("blob " + digest + " is larger than its " + std::to_string(size) + " bytes");
-            }
-            hash.update(d);
-            if (!reader_gone) {
-                if (auto r = send_all(out, d, reader_gone); !r && (!reader_gone || hard_stop)) {
-                    fatal = true;
-                    gone = reader_gone;
-                    return r;
-                }
-            } else if (hard_stop) {
-                fatal = gone = true;
-                return sys::fail(sys::Error::from_errno(EPIPE, "pipe a layer's stream"));
-            }
-            if (got - shown >= step || got == size) {
-                shown = got;
-                status("Downloading", got, size);
-            }
-            return {};
-        };
-        auto resp = reg.request(std::move(req), "blobs/" + digest);
+        } else if (hard_stop_) {
+            fatal_ = gone_ = true;
+            return sys::fail(sys::Error::from_errno(EPIPE, "pipe a layer's stream"));
+        }
+        if (got_ - shown_ >= step_ || got_ == size_) {
+            shown_ = got_;
+            status_("Downloading", got_, size_);
+        }
+        return {};
+    }
+
+    const std::string& digest_;
+    const int64_t size_;
+    const int out_;
+    const LayerStatusFn& status_;
+    const std::atomic<bool>& cancel_;
+    const std::atomic<bool>& hard_stop_;
+    Sha256 hash_;
+    const int64_t step_;  // of the progress shown
+    int64_t got_ = 0, shown_ = -1, skip_ = 0;
+    bool reader_gone_ = false, gone_ = false, body_ok_ = false, fatal_ = false;
+    std::string err_body_;
+};
+
+/// The compressed blob to `out` (see BlobStream), resumed with Range after a broken transfer,
+/// kMaxRetries times at most. `gone`: the error only echoes the reader's.
+sys::Result<void> download(RegistryClient& reg, const LayerJob& job, int out, const LayerStatusFn& status,
+                           const std::atomic<bool>& cancel, const std::atomic<bool>& hard_stop, bool& gone) {
+    const std::string& digest = job.compressed.digest;
+    const int64_t size = job.compressed.size;
+    BlobStream stream(job, out, status, cancel, hard_stop, MD_TRY(Sha256::create()));
+    for (int attempt = 0;; ++attempt) {
+        auto resp = reg.request(stream.request(), "blobs/" + digest);
         if (resp && resp->status != 200 && resp->status != 206) {
-            resp->body = err_body;
+            resp->body = stream.error_body();
             return sys::fail_invalid(registry_status_error(*resp, "blob " + digest));
         }
-        if (resp && (size <= 0 || got == size)) break;
+        if (resp && (size <= 0 || stream.got() == size)) break;
         // A transport error, or a body that ended early: resume, a bounded number of times.
-        if (!resp && fatal) return sys::fail(std::move(resp.error()));
-        if (!resp && size > 0 && got == size) break;  // broke after the last byte
+        if (!resp && stream.fatal()) {
+            gone = stream.gone();
+            return sys::fail(std::move(resp.error()));
+        }
+        if (!resp && size > 0 && stream.got() == size) break;  // broke after the last byte
         if (attempt == kMaxRetries) {
             if (!resp)
                 return sys::fail(std::move(resp.error()).wrap("download broken off " + std::to_string(kMaxRetries + 1) + " times"));
-            return sys::fail_invalid("blob " + digest + ": " + std::to_string(got) + " bytes, its manifest says " +
-                                     std::to_string(size));
+            break;  // finish() names the short count
         }
-        status("Retrying", got, size);
+        status("Retrying", stream.got(), size);
         std::this_thread::sleep_for(kRetryFirstWait * (1 << attempt));
         if (cancel) return sys::fail(sys::Error::bad_state("cancelled"));
     }
-    if (size > 0 && got != size)
-        return sys::fail_invalid("blob " + digest + ": " + std::to_string(got) + " bytes, its manifest says " + std::to_string(size));
-    if ("sha256:" + hash.finish() != digest) return sys::fail_invalid("blob " + digest + ": content does not match its digest");
-    return {};
+    return stream.finish();
 }
 
 /// The error to show of the three stages': a stage's own failure before an echo of another's.

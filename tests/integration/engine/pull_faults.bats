@@ -241,9 +241,13 @@ staged_file() {
 	refute grep -q "Status: Downloaded" <<<"$output"
 	store_empty "$PULL_ROOT"
 	registry_restart
-	run mdp pull "$PROXY/test/big:1"
+	run /usr/bin/time -f "maxrss=%M" env MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" pull "$PROXY/test/big:1"
 	assert_success
 	assert_output_contains "Status: Downloaded newer image for $PROXY/test/big:1"
+	# Streamed: a 50 MiB layer never sits in memory.
+	local rss
+	rss="$(grep -o 'maxrss=[0-9]*' <<<"$output" | cut -d= -f2)"
+	((rss <= 32768)) || fail "peak RSS of the pull: $rss KiB"
 	run mdp run --rm --network none "$PROXY/test/big:1" /bin/busybox echo big-ran
 	assert_success
 	assert_output_contains big-ran

@@ -13,10 +13,19 @@ bats_require_minimum_version 1.5.0
 setup() {
 	registry_setup
 	SMALL_MNT=""
+	BG_PULLS=()
 }
 
 teardown() {
-	local rc=0
+	local rc=0 e
+	for e in "${BG_PULLS[@]}"; do
+		if proc_alive "${e%%:*}" "${e#*:}"; then
+			echo "teardown: a background pull (pid ${e%%:*}) was still running; killed" >&2
+			kill -KILL "${e%%:*}"
+			rc=1
+		fi
+		wait "${e%%:*}" 2>/dev/null || true
+	done
 	if [[ -n "$SMALL_MNT" ]] && mountpoint -q "$SMALL_MNT"; then
 		echo "teardown: the test left its tmpfs mounted at $SMALL_MNT" >&2
 		umount "$SMALL_MNT" || rc=1
@@ -24,6 +33,14 @@ teardown() {
 	fi
 	registry_teardown || rc=1
 	return "$rc"
+}
+
+# bg_pull OUT REF: `pull REF` on the pulling store in the background, its output to OUT; sets
+# BG_PID. Teardown kills (and fails on) one still running.
+bg_pull() {
+	MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" pull "$2" >"$1" 2>&1 3>&- &
+	BG_PID=$!
+	BG_PULLS+=("$BG_PID:$(proc_starttime "$BG_PID" || echo gone)")
 }
 
 # faults_image DIR SPEC...: an OCI layout in DIR, tag "latest", one gzip layer per SPEC:
@@ -188,9 +205,6 @@ max_parallel_layer_gets() {
 	no_leftovers "$PULL_ROOT"
 }
 
-# alive PID: true while that child runs (not yet a zombie reaped by wait).
-alive() { [[ "$(ps -o stat= -p "$1" 2>/dev/null)" != "" && "$(ps -o stat= -p "$1")" != Z* ]]; }
-
 # staged_file ROOT PATH: true once PATH exists in a layer's unpack staging in ROOT.
 staged_file() {
 	local d
@@ -204,8 +218,8 @@ staged_file() {
 	registry_start plain
 	push_faults_image test/slow:1 bb+20
 	proxy_start --delay-ms 10
-	MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" pull "$PROXY/test/slow:1" >"$BATS_TEST_TMPDIR/pull.out" 2>&1 &
-	local pid=$! st=0 total
+	bg_pull "$BATS_TEST_TMPDIR/pull.out" "$PROXY/test/slow:1"
+	local pid=$BG_PID st=0 total
 	wait_staging "$PULL_ROOT" $((1 << 20))
 	# The tar's first entries are unpacked while its last bytes are still on the way.
 	wait_for staged_file "$PULL_ROOT" bin/busybox
@@ -217,7 +231,7 @@ staged_file() {
 	tar -C "$BATS_TEST_TMPDIR/rootfs" -cf "$BATS_TEST_TMPDIR/rootfs.tar" .
 	run mdp import "$BATS_TEST_TMPDIR/rootfs.tar" test/imported:1
 	assert_success
-	alive "$pid" || fail "the pull ended before the import did: $(cat "$BATS_TEST_TMPDIR/pull.out")"
+	proc_alive "$pid" "${BG_PULLS[-1]#*:}" || fail "the pull ended before the import did: $(cat "$BATS_TEST_TMPDIR/pull.out")"
 	wait "$pid" || st=$?
 	[[ "$st" == 0 ]] || fail "pull exited $st: $(cat "$BATS_TEST_TMPDIR/pull.out")"
 	run mdp run --rm --network none "$PROXY/test/slow:1" /bin/busybox echo slow-ran
@@ -230,8 +244,8 @@ staged_file() {
 	registry_start plain
 	push_faults_image test/big:1 bb+50
 	proxy_start --delay-ms 10
-	MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" pull "$PROXY/test/big:1" >"$BATS_TEST_TMPDIR/pull.out" 2>&1 &
-	local pid=$! st=0
+	bg_pull "$BATS_TEST_TMPDIR/pull.out" "$PROXY/test/big:1"
+	local pid=$BG_PID st=0
 	wait_staging "$PULL_ROOT" $((2 << 20))
 	registry_kill
 	wait "$pid" || st=$?
@@ -297,10 +311,10 @@ staged_file() {
 	registry_start plain
 	push_faults_image test/twice:1 bb 2 2
 	proxy_start --delay-ms 20
-	MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" pull "$PROXY/test/twice:1" >"$BATS_TEST_TMPDIR/a.out" 2>&1 &
-	local a=$!
-	MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" pull "$PROXY/test/twice:1" >"$BATS_TEST_TMPDIR/b.out" 2>&1 &
-	local b=$! sa=0 sb=0 layer n
+	bg_pull "$BATS_TEST_TMPDIR/a.out" "$PROXY/test/twice:1"
+	local a=$BG_PID
+	bg_pull "$BATS_TEST_TMPDIR/b.out" "$PROXY/test/twice:1"
+	local b=$BG_PID sa=0 sb=0 layer n
 	wait "$a" || sa=$?
 	wait "$b" || sb=$?
 	[[ "$sa" == 0 && "$sb" == 0 ]] || fail "pulls exited $sa and $sb: $(cat "$BATS_TEST_TMPDIR/a.out" "$BATS_TEST_TMPDIR/b.out")"
@@ -344,8 +358,8 @@ staged_file() {
 	registry_start plain
 	push_faults_image test/killed:1 bb+30
 	proxy_start --delay-ms 10
-	MYDOCKER_ROOT="$PULL_ROOT" "$MYDOCKER" pull "$PROXY/test/killed:1" >"$BATS_TEST_TMPDIR/pull.out" 2>&1 &
-	local pid=$!
+	bg_pull "$BATS_TEST_TMPDIR/pull.out" "$PROXY/test/killed:1"
+	local pid=$BG_PID
 	wait_staging "$PULL_ROOT" $((2 << 20))
 	kill -KILL "$pid"
 	wait "$pid" || true

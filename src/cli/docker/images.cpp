@@ -1,4 +1,6 @@
 // Image commands: images, rmi, tag, import, save, load, pull, push.
+#include <unistd.h>
+
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -9,6 +11,7 @@
 #include "engine/containers/containers.h"
 #include "engine/images/format.h"
 #include "engine/images/names.h"
+#include "engine/images/progress.h"
 #include "engine/images/pull.h"
 #include "engine/images/push.h"
 #include "engine/images/store.h"
@@ -352,7 +355,18 @@ void register_images(CLI::App& app, Globals& g) {
             g.action = [pull_args](engine::Context& ctx) -> sys::Result<int> {
                 ei::PullOptions o;
                 o.platform = pull_args->platform;
-                if (!pull_args->quiet) o.progress = [](const std::string& line) { println(line); };
+                // docker's drawing on a terminal (a line per layer, redrawn in place); plain
+                // lines elsewhere.
+                auto shown = std::make_shared<ei::ProgressRenderer>(::isatty(STDOUT_FILENO) == 1, [](std::string_view d) {
+                    std::fwrite(d.data(), 1, d.size(), stdout);
+                    std::fflush(stdout);
+                });
+                if (!pull_args->quiet) {
+                    o.progress = [shown](const std::string& line) { shown->message(line); };
+                    o.layer_progress = [shown](const std::string& id, const std::string& status, int64_t cur, int64_t total) {
+                        shown->layer(id, status, cur, total);
+                    };
+                }
                 auto r = ei::pull(ctx, pull_args->ref, o);
                 if (!r) {
                     // docker pull exits 1 on any failure (not the 125 of run's own errors).

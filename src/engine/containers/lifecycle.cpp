@@ -16,6 +16,7 @@
 #include "engine/containers/containers.h"
 #include "engine/containers/monitor_process.h"
 #include "engine/containers/supervise.h"
+#include "engine/images/progress.h"
 #include "engine/images/pull.h"
 #include "engine/images/store.h"
 #include "engine/logs/logs.h"
@@ -357,7 +358,13 @@ sys::Result<images::Image> resolve_image(const Context& ctx, const RunRequest& r
         print_progress("Unable to find image '" + req.image + "' locally");
     }
     images::PullOptions o;
-    o.progress = print_progress;
+    // As `pull` draws it, on stderr (stdout is the container's).
+    auto shown = std::make_shared<images::ProgressRenderer>(
+        ::isatty(STDERR_FILENO) == 1, [](std::string_view d) { (void)sys::write_all(STDERR_FILENO, d); });
+    o.progress = [shown](const std::string& line) { shown->message(line); };
+    o.layer_progress = [shown](const std::string& id, const std::string& status, int64_t cur, int64_t total) {
+        shown->layer(id, status, cur, total);
+    };
     MD_TRY(images::pull(ctx, req.image, o));
     return store.resolve(req.image);
 }

@@ -62,6 +62,7 @@ struct Transfer {
     bool too_big = false;
     int64_t sent = 0;       // of the body_fd or body_source
     bool redirect = false;  // the response being read is a 3xx: its body is not the caller's
+    long code = 0;          // of the response whose headers are being read
     std::optional<sys::Error> read_error;
 };
 
@@ -122,6 +123,15 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
         auto sp = line.find(' ');
         int code = sp == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
         t->redirect = code >= 300 && code < 400 && code != 304;
+        t->code = code;
+    }
+    // The blank line ending a final response's headers.
+    if ((line == "\r\n" || line == "\n") && t->req->on_response && !t->redirect && t->code >= 200) {
+        if (auto r = t->req->on_response(t->code, t->resp->headers); !r) {
+            t->sink_error = std::move(r.error());
+            return 0;  // aborts the transfer
+        }
+        return size * n;
     }
     auto colon = line.find(':');
     if (colon != std::string_view::npos) {
@@ -201,7 +211,7 @@ sys::Result<HttpResponse> perform(const HttpRequest& req) {
     curl_slist* headers = nullptr;
     for (const auto& hd : req.headers) headers = c->slist_append(headers, hd.c_str());
     HttpResponse resp;
-    Transfer t{&req, &resp, std::nullopt, false, 0, false, std::nullopt};
+    Transfer t{&req, &resp, std::nullopt, false, 0, false, 0, std::nullopt};
     char errbuf[CURL_ERROR_SIZE] = {};
     c->easy_setopt(h, CURLOPT_URL, req.url.c_str());
     c->easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());

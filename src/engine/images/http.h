@@ -24,6 +24,11 @@ struct HttpRequest {
     // kept in HttpResponse::body (up to max_body bytes).
     std::function<sys::Result<void>(std::string_view)> sink;
     size_t max_body = 4 << 20;
+    // Called once the headers of the final response (not a redirect, not a 100) are in,
+    // before its body reaches `sink`: a ranged download learns whether it got 206 or 200.
+    // An error aborts the transfer as a sink's does.
+    std::function<sys::Result<void>(long status, const std::map<std::string, std::string>& headers)>
+        on_response;
     // The request body (PUT, POST, PATCH): `body_fd` >= 0 streams `body_size` bytes of that
     // file from offset 0 (pread: a retried request sends it again whole; a layer is never
     // held in memory); else `body` is sent when `send_body` is set.

@@ -259,15 +259,7 @@ sys::Result<WriteLock> Layout::lock() const {
     if (!sys::path_exists(layout_file))
         MD_TRY(sys::write_file_atomic(layout_file, R"({"imageLayoutVersion":"1.0.0"})", 0644));
     if (!sys::path_exists(sys::path_join(images_, "index.json"))) MD_TRY(write_index(lk, {}));
-    // Every writer holds the lock: what is in the temp places now belongs to a dead one.
-    for (const auto& n : MD_TRY(sys::list_dir(tmp_dir())))
-        MD_TRY(sys::remove_all(sys::path_join(tmp_dir(), n)));
-    for (const auto& n : MD_TRY(sys::list_dir(images_))) {
-        if (n.starts_with("index.json.tmp.")) MD_TRY(sys::remove_all(sys::path_join(images_, n)));
-    }
-    for (const auto& n : MD_TRY(sys::list_dir(layers_))) {
-        if (n.starts_with(".tmp-")) MD_TRY(sys::remove_all(sys::path_join(layers_, n)));
-    }
+    MD_TRY(sweep_leftovers());
     return lk;
 }
 

@@ -18,11 +18,15 @@
 //                                 archives being loaded
 //   layers/<diff_id hex>/         each layer unpacked once, overlayfs whiteouts
 //   layers/.tmp-*                 a layer being unpacked (renamed into place when complete)
+//   images/tmp/<hex>.lock         a pull's claim on layer <hex> (LayerClaim): flock held while
+//   images/tmp/<hex>.blob         it streams into these two stagings, which are committed
+//   layers/.pull-<hex>/           under the lock (renames) or removed
 //
 // Readers take no lock: index.json is replaced atomically and a blob or layer dir appears
 // only complete (rename), so a reader sees the old store or the new one. Writers take the
 // lock and re-read the index under it. Whatever is in tmp/ or .tmp-* when the lock is taken
-// was left by a writer that died, and is removed.
+// was left by a writer that died, and is removed; so is a layer's staging whose claim nobody
+// holds (a pull downloads without the store's lock, so a long pull blocks no other command).
 #pragma once
 
 #include <cstdint>
@@ -111,6 +115,27 @@ private:
     bool committed_ = false;
 };
 
+/// A pull's claim on one layer: the flock on images/tmp/<hex>.lock, held while the layer
+/// streams into its staging. A second pull of the same layer waits for it and then finds the
+/// layer stored; Layout::lock() leaves a held claim's staging alone. Released on destruction,
+/// its lock file removed first (a waiter on the old file sees it gone and takes a new one).
+class LayerClaim {
+public:
+    LayerClaim(LayerClaim&&) = default;
+    LayerClaim& operator=(LayerClaim&&) = delete;
+    ~LayerClaim();
+    /// The layer's diff_id.
+    const std::string& diff_id() const { return diff_id_; }
+
+private:
+    friend class Layout;
+    LayerClaim(std::string path, sys::UniqueFd fd, std::string diff_id)
+        : path_(std::move(path)), fd_(std::move(fd)), diff_id_(std::move(diff_id)) {}
+    std::string path_;
+    sys::UniqueFd fd_;
+    std::string diff_id_;
+};
+
 class Layout {
 public:
     explicit Layout(const Context& ctx) : images_(ctx.images_dir()), layers_(ctx.layers_dir()) {}
@@ -150,6 +175,17 @@ public:
     /// Unpack the plain tar `tar_path` as layer `diff_id` unless layers/<hex> exists.
     sys::Result<void> install_layer(const WriteLock&, const std::string& tar_path,
                                     std::string_view diff_id) const;
+    /// Claim layer `diff_id` for a pull, waiting while another process holds it. The store's
+    /// directories must exist (lock() once before).
+    sys::Result<LayerClaim> claim_layer(std::string_view diff_id) const;
+    /// The claimed layer's blob, written to images/tmp/<hex>.blob (no store lock needed).
+    sys::Result<BlobWriter> new_staged_blob(const LayerClaim& claim) const;
+    /// The claimed layer's unpack dir, layers/.pull-<hex> (not created here).
+    std::string staging_dir(const LayerClaim& claim) const;
+    /// Move a claimed layer's finished blob and its unpacked staging dir into the store (a
+    /// layer dir already there is kept, the staging removed).
+    sys::Result<Descriptor> commit_staged_layer(const WriteLock&, const LayerClaim& claim,
+                                                BlobWriter& blob) const;
     /// Write manifest + config for `layers` and register the image under `names` (an empty
     /// list: dangling). `config_text` is stored byte for byte. Returns the stored image.
     sys::Result<StoredImage> add_image(const WriteLock&, const std::string& config_text,
@@ -157,6 +193,9 @@ public:
                                        const std::vector<std::string>& names) const;
 
 private:
+    /// Under the lock: remove what dead writers left in tmp/ and layers/ (staging.cpp).
+    sys::Result<void> sweep_leftovers() const;
+
     std::string images_;
     std::string layers_;
 };

@@ -24,6 +24,7 @@ sys::Result<void> load_archive(LibArchive& la) {
         MD_TRY(symbol(h, "libarchive.so.13", "archive_" #name)));
     MD_LIBARCHIVE_FUNCS(MD_X)
 #undef MD_X
+    MD_TRY(sys::bind_symbol(h, "libarchive.so.13", "archive_errno", la.errno_of));
     return {};
 }
 

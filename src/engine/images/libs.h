@@ -40,6 +40,9 @@ struct LibArchive {
 #define MD_X(name) decltype(&::archive_##name) name = nullptr;
     MD_LIBARCHIVE_FUNCS(MD_X)
 #undef MD_X
+    // archive_errno (a member cannot be named errno, a macro): the system's error behind a
+    // failed write, as "Write failed" alone does not say "no space".
+    decltype(&::archive_errno) errno_of = nullptr;
 };
 
 /// The libcrypto functions for sha256 (EVP), resolved from libcrypto.so.3.

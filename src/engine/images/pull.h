@@ -5,6 +5,7 @@
 #include <string>
 
 #include "engine/context.h"
+#include "engine/images/layout.h"
 #include "sys/error.h"
 
 namespace mydocker::engine::images {
@@ -14,6 +15,18 @@ struct PullOptions {
     // One line of docker's plain progress ("latest: Pulling from library/busybox", "<id>: Pull
     // complete", ...); unset: silent.
     std::function<void(const std::string&)> progress;
+    // Each layer's status by its short id ("Waiting", "Downloading", "Extracting", "Pull
+    // complete", "Already exists"), with the bytes so far and the total (-1: none); called from
+    // the download threads, one call at a time. Unset: each change of status goes to
+    // `progress` as a line "<id>: <status>".
+    std::function<void(const std::string& id, const std::string& status, int64_t current, int64_t total)>
+        layer_progress;
+    // Distribution metadata: called once the image is registered, for each of its layers, with
+    // its diff_id and its descriptor in the registry's manifest (compressed digest, mediaType,
+    // size), the registry host and the repository. Unset: nothing recorded.
+    std::function<void(const std::string& diff_id, const Descriptor& compressed, const std::string& registry_host,
+                       const std::string& repository)>
+        on_layer_pulled;
 };
 
 struct PullResult {
@@ -23,9 +36,11 @@ struct PullResult {
     bool up_to_date = false;
 };
 
-/// Pull `ref` (docker's reference grammar) into the store of `ctx`. Every blob is checked
-/// against its digest and size as it streams, and every layer against its diff_id before it
-/// enters the store; nothing is registered unless all of it arrived whole.
+/// Pull `ref` (docker's reference grammar) into the store of `ctx`: layers fetched three at a
+/// time, each decompressed and unpacked as it arrives (pull_layer.h), without the store's
+/// lock but for each commit. Every blob is checked against its digest and size as it streams,
+/// and every layer against its diff_id before it enters the store; nothing is registered
+/// unless all of it arrived whole.
 sys::Result<PullResult> pull(const Context& ctx, const std::string& ref, const PullOptions& opts);
 
 }  // namespace mydocker::engine::images

@@ -22,7 +22,8 @@ namespace {
 
 // archive_write_disk resolves entry names against the current directory, and the SECURE
 // flags forbid absolute names: so unpacking runs with the layer dir as cwd, restored after.
-// The engine is single-threaded here (STYLE §4).
+// The engine is single-threaded here (STYLE §4), but for pull, whose unpacking threads each
+// unshare(CLONE_FS) first and so have a cwd of their own (pull_layer.cpp).
 class CwdGuard {
 public:
     static sys::Result<CwdGuard> enter(int dirfd) {
@@ -215,8 +216,11 @@ sys::Result<void> unpack_tar(int fd, const std::string& dir, const std::string& 
     la->read_support_format_tar(r.a);
     la->read_support_format_empty(r.a);
     auto bad = [&](struct archive* a, const std::string& ctx) {
-        return sys::fail(sys::Error(sys::ErrorCode::invalid_argument,
-                                    "unpack \"" + what + "\": " + ctx + archive_message(*la, a)));
+        std::string msg = "unpack \"" + what + "\": " + ctx + archive_message(*la, a);
+        // The disk's fault, not the archive's: said so ("No space left on device").
+        if (int e = la->errno_of(a); e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS)
+            return sys::fail(sys::Error::from_errno(e, std::move(msg)));
+        return sys::fail(sys::Error(sys::ErrorCode::invalid_argument, std::move(msg)));
     };
     if (la->read_open_fd(r.a, fd, 128 * 1024) != ARCHIVE_OK) return bad(r.a, "");
     // Numeric owners (no name lookup: the host's /etc/passwd is not the image's), no file

@@ -19,6 +19,7 @@
 
 #include "engine/images/config.h"
 #include "engine/images/digest.h"
+#include "engine/images/distribution.h"
 #include "engine/images/http.h"
 #include "engine/images/layout.h"
 #include "engine/images/names.h"
@@ -276,8 +277,14 @@ sys::Result<PullResult> pull(const Context& ctx, const std::string& ref_text, co
     std::vector<std::string> names;
     if (!res.store_name.empty()) names.push_back(res.store_name);
     MD_TRY_CTX(register_image(lay, config_text, all, names, MD_TRY(repo_digest(ref.familiar_name(), digest))), "pull " + shown);
-    if (opts.on_layer_pulled)
-        for (const auto& job : all) opts.on_layer_pulled(job.diff_id, job.compressed, ref.registry_host(), ref.repository());
+    // Distribution metadata (a cache for push: which compressed blob of this registry and
+    // repository each layer is), also for the layers that were here already.
+    auto recorded = [&]() -> sys::Result<void> {
+        auto lk = MD_TRY(lay.lock());
+        for (const auto& job : all) MD_TRY(record_layer_source(lay, lk, job.diff_id, job.compressed, ref.domain, ref.path));
+        return {};
+    }();
+    if (!recorded) ctx.log.warn("pull " + shown + ": record the layers' sources: " + recorded.error().message());
     say("Digest: " + digest);
     say(std::string("Status: ") + (res.up_to_date ? "Image is up to date for " : "Downloaded newer image for ") + shown);
     return res;

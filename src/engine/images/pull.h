@@ -21,12 +21,6 @@ struct PullOptions {
     // `progress` as a line "<id>: <status>".
     std::function<void(const std::string& id, const std::string& status, int64_t current, int64_t total)>
         layer_progress;
-    // Distribution metadata: called once the image is registered, for each of its layers, with
-    // its diff_id and its descriptor in the registry's manifest (compressed digest, mediaType,
-    // size), the registry host and the repository. Unset: nothing recorded.
-    std::function<void(const std::string& diff_id, const Descriptor& compressed, const std::string& registry_host,
-                       const std::string& repository)>
-        on_layer_pulled;
 };
 
 struct PullResult {

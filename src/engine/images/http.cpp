@@ -245,6 +245,10 @@ sys::Result<HttpResponse> perform(const HttpRequest& req) {
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     c->easy_setopt(h, CURLOPT_USERAGENT, "mydocker/" MYDOCKER_VERSION);
     if (!req.ca_file.empty()) c->easy_setopt(h, CURLOPT_CAINFO, req.ca_file.c_str());
+    if (!req.client_cert.empty()) {
+        c->easy_setopt(h, CURLOPT_SSLCERT, req.client_cert.c_str());
+        c->easy_setopt(h, CURLOPT_SSLKEY, req.client_key.c_str());
+    }
     if (!req.verify_tls) {
         c->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         c->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -19,6 +19,7 @@ struct HttpRequest {
     std::string url;
     std::vector<std::string> headers;  // "Name: value"
     std::string ca_file;               // extra CA for TLS, or ""
+    std::string client_cert, client_key;  // a client certificate (PEM) and its key, or ""
     bool verify_tls = true;            // false: an insecure registry, its certificate unchecked
     // Receives the body as it arrives; an error aborts the transfer. Unset: the body is
     // kept in HttpResponse::body (up to max_body bytes).

@@ -1,6 +1,7 @@
 // See registry_client.h.
 #include "engine/images/registry_client.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -23,13 +24,18 @@ bool loopback_host(const std::string& host) {
     return h == "localhost" || h.starts_with("127.") || h == "[::1]";
 }
 
-/// A registry's own CA, as docker reads it from certs.d/HOST[:PORT]/ca.crt.
-std::string registry_ca(const std::string& host) {
+/// The certs.d directories, first found first: $MYDOCKER_CERTS_D, then ours, then docker's.
+std::vector<std::string> certs_dirs() {
     std::vector<std::string> dirs;
     if (const char* d = std::getenv("MYDOCKER_CERTS_D"); d && *d) dirs.emplace_back(d);
     dirs.emplace_back("/etc/mydocker/certs.d");
     dirs.emplace_back("/etc/docker/certs.d");
-    for (const auto& d : dirs) {
+    return dirs;
+}
+
+/// A registry's own CA, as docker reads it from certs.d/HOST[:PORT]/ca.crt.
+std::string registry_ca(const std::string& host) {
+    for (const auto& d : certs_dirs()) {
         std::string ca = d + "/" + host + "/ca.crt";
         if (sys::path_exists(ca)) return ca;
     }
@@ -37,6 +43,33 @@ std::string registry_ca(const std::string& host) {
 }
 
 }  // namespace
+
+sys::Result<std::pair<std::string, std::string>> registry_client_cert(const std::string& host) {
+    // As docker: the first certs.d/HOST[:PORT]/ directory that exists is the registry's; in
+    // it, NAME.cert is a client certificate whose key must be NAME.key (and a key without
+    // its certificate is as wrong).
+    for (const auto& d : certs_dirs()) {
+        std::string dir = d + "/" + host;
+        if (!sys::is_dir(dir)) continue;
+        std::vector<std::string> names = MD_TRY(sys::list_dir(dir));
+        std::sort(names.begin(), names.end());
+        auto has = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+        for (const auto& n : names) {
+            if (n.ends_with(".cert")) {
+                std::string key = n.substr(0, n.size() - 5) + ".key";
+                if (!has(key))
+                    return sys::fail_invalid("registry " + host + ": client certificate " + dir + "/" + n +
+                                             " has no key " + key + " beside it");
+                return std::make_pair(dir + "/" + n, dir + "/" + key);
+            }
+            if (n.ends_with(".key") && !has(n.substr(0, n.size() - 4) + ".cert"))
+                return sys::fail_invalid("registry " + host + ": key " + dir + "/" + n + " has no certificate " +
+                                         n.substr(0, n.size() - 4) + ".cert beside it");
+        }
+        return std::make_pair(std::string(), std::string());
+    }
+    return std::make_pair(std::string(), std::string());
+}
 
 bool insecure_registry_host(const std::string& host) { return loopback_host(host); }
 
@@ -76,6 +109,7 @@ void RegistryClient::use_endpoint(size_t i) {
     http_fallback_ = e.http_fallback;
     verify_tls_ = e.verify_tls;
     ca_ = registry_ca(host_);
+    client_cert_.reset();
     token_.clear();  // a token is one server's
 }
 
@@ -141,6 +175,9 @@ sys::Result<HttpResponse> RegistryClient::request_here(HttpRequest req, const st
         req.headers = headers;
         if (!token_.empty()) req.headers.push_back("Authorization: " + token_);
         req.ca_file = ca_;
+        if (!client_cert_) client_cert_ = MD_TRY(registry_client_cert(host_));
+        req.client_cert = client_cert_->first;
+        req.client_key = client_cert_->second;
         req.verify_tls = verify_tls_;
         auto resp = http_request(req);
         // An insecure registry gets plain HTTP after any failure of HTTPS (docker's endpoint

@@ -72,6 +72,9 @@ private:
     std::string actions_;
     std::string host_;
     std::string ca_;
+    // Its client certificate and key from certs.d (docker's NAME.cert and NAME.key), looked up
+    // at the first request: "" when it has none.
+    std::optional<std::pair<std::string, std::string>> client_cert_;
     std::string scheme_ = "https";
     std::string prefix_;
     bool http_fallback_ = false;
@@ -86,6 +89,12 @@ private:
     // Looked up at the first 401 (an anonymous registry never reads the files).
     std::optional<Credentials> creds_;
 };
+
+/// The client certificate and key docker would present to `host` ([host][:port]): NAME.cert
+/// and NAME.key in its certs.d directory (MYDOCKER_CERTS_D, /etc/mydocker/certs.d,
+/// /etc/docker/certs.d; the first that has one for the host), or two empty strings; an error
+/// when one of the pair is missing.
+sys::Result<std::pair<std::string, std::string>> registry_client_cert(const std::string& host);
 
 /// "what: <the registry's first error message>" or "what: HTTP <status>".
 std::string registry_status_error(const HttpResponse& resp, const std::string& what);

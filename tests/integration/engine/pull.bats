@@ -89,6 +89,37 @@ image_count() { mdp images -q | wc -l; }
 	assert_output_contains zstd-ok
 }
 
+@test "pull and push with the client certificate a TLS registry requires: NAME.cert and NAME.key in certs.d" {
+	REGISTRY_CLIENT_CERTS=1 registry_start tls
+	registry_push_image busybox test/mtls:1
+	local certs="$BATS_TEST_TMPDIR/certs.d"
+	mkdir -p "$certs/$REGISTRY"
+	cp "$REGISTRY_CA" "$certs/$REGISTRY/ca.crt"
+	# The CA alone: the registry refuses the handshake; nothing stored.
+	MYDOCKER_CERTS_D="$certs" run mdp pull "$REGISTRY/test/mtls:1"
+	assert_status 1
+	assert_output_contains "$REGISTRY"
+	[[ "$(mdp images -q | wc -l)" -eq 0 ]] || fail "an image was stored: $(mdp images)"
+	# A certificate without its key is refused, naming both.
+	registry_make_client_cert "$certs/$REGISTRY" me || fail "openssl failed"
+	mv "$certs/$REGISTRY/me.key" "$BATS_TEST_TMPDIR/me.key"
+	MYDOCKER_CERTS_D="$certs" run mdp pull "$REGISTRY/test/mtls:1"
+	assert_status 1
+	assert_output_contains "me.cert"
+	assert_output_contains "me.key"
+	# The pair: pull, run, and push it back under another name.
+	mv "$BATS_TEST_TMPDIR/me.key" "$certs/$REGISTRY/me.key"
+	MYDOCKER_CERTS_D="$certs" run mdp pull "$REGISTRY/test/mtls:1"
+	assert_success
+	run mdp run --rm --network none "$REGISTRY/test/mtls:1" echo mtls-ok
+	assert_success
+	assert_output_contains mtls-ok
+	mdp tag "$REGISTRY/test/mtls:1" "$REGISTRY/test/mtls:2"
+	MYDOCKER_CERTS_D="$certs" run mdp push "$REGISTRY/test/mtls:2"
+	assert_success
+	reg_skopeo_inspect test/mtls:2 >/dev/null || fail "the pushed image is not in the registry"
+}
+
 @test "pull refusals: unknown tag, a tampered blob, a login required, a bad reference; nothing stored" {
 	registry_start plain
 	registry_push_image busybox test/busybox:1

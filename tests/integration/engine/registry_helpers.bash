@@ -92,6 +92,19 @@ registry_make_certs() {
 	cp "$d/ca.crt" "$d/certs.d/ca.crt"
 }
 
+# registry_make_client_cert DIR NAME: a client certificate NAME.cert and its key NAME.key in
+# DIR, signed by the registry's CA (tls modes; for REGISTRY_CLIENT_CERTS=1).
+registry_make_client_cert() {
+	local out="$1" name="$2" d="$REGISTRY_DIR"
+	mkdir -p "$out"
+	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-keyout "$out/$name.key" -out "$d/$name.csr" -subj "/CN=mydocker test client" 2>>"$d/openssl.log" || return 1
+	printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+		"extendedKeyUsage=clientAuth" >"$d/$name.ext"
+	openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-out "$out/$name.cert" -days 2 -extfile "$d/$name.ext" 2>>"$d/openssl.log"
+}
+
 # registry_write_config FILE PORT MODE: distribution's YAML config.
 registry_write_config() {
 	local file="$1" port="$2" mode="$3" d="$REGISTRY_DIR"
@@ -121,6 +134,13 @@ registry_write_config() {
 				    certificate: $d/server.crt
 				    key: $d/server.key
 			EOF
+			# REGISTRY_CLIENT_CERTS=1: the registry wants a client certificate its CA signed.
+			if [[ "${REGISTRY_CLIENT_CERTS:-}" == 1 ]]; then
+				cat <<-EOF
+					    clientcas:
+					      - $d/ca.crt
+				EOF
+			fi
 		fi
 		case "$mode" in
 		*basic)
@@ -178,6 +198,8 @@ registry_answers() {
 registry_curl() {
 	local ca=()
 	[[ -n "${REGISTRY_CA:-}" ]] && ca=(--cacert "$REGISTRY_CA")
+	[[ -f "${REGISTRY_DIR:-}/client/client.cert" ]] &&
+		ca+=(--cert "$REGISTRY_DIR/client/client.cert" --key "$REGISTRY_DIR/client/client.key")
 	curl -sS --noproxy '*' --max-time 10 "${ca[@]}" "$@"
 }
 
@@ -212,6 +234,12 @@ registry_start() {
 		scheme=https
 		REGISTRY_CA="$REGISTRY_DIR/ca.crt"
 		REGISTRY_CERT_DIR="$REGISTRY_DIR/certs.d"
+		if [[ "${REGISTRY_CLIENT_CERTS:-}" == 1 ]]; then
+			# The helpers' own client certificate (curl, and skopeo through --cert-dir).
+			registry_make_client_cert "$REGISTRY_DIR/client" client ||
+				fail "registry_start: openssl: $(cat "$REGISTRY_DIR/openssl.log")" || return
+			cp "$REGISTRY_DIR/client/client.cert" "$REGISTRY_DIR/client/client.key" "$REGISTRY_CERT_DIR/"
+		fi
 	fi
 	if [[ "$mode" == *basic || "$mode" == *token ]]; then
 		REGISTRY_USER=tester

@@ -173,10 +173,12 @@ sys::Result<void> load_seccomp(const SeccompFilter& filter, int sync_fd) {
     return {};
 }
 
-/// The last steps shared by init and exec: seccomp, capabilities, user, no_new_privs, fds.
+/// The process's credentials, as runc's finalizeNamespace: seccomp first when it needs
+/// CAP_SYS_ADMIN (no no_new_privs), capabilities, user, umask, no_new_privs. Init does this
+/// before READY (a refusal is reported to the parent), the rest after START.
 /// `sync_fd` carries the notify listener to the parent (see load_seccomp).
-sys::Result<void> finish_process(const Process& p, const SeccompFilter* seccomp, unsigned preserve_fds,
-                                 bool allow_setgroups, int sync_fd) {
+sys::Result<void> finish_credentials(const Process& p, const SeccompFilter* seccomp, bool allow_setgroups,
+                                     int sync_fd) {
     // Without no_new_privs the filter needs CAP_SYS_ADMIN: load it before dropping caps.
     if (seccomp && !p.no_new_privileges) MD_TRY(load_seccomp(*seccomp, sync_fd));
     if (p.capabilities) MD_TRY(drop_bounding_set(*p.capabilities));
@@ -187,6 +189,12 @@ sys::Result<void> finish_process(const Process& p, const SeccompFilter* seccomp,
     if (p.user.umask) ::umask(*p.user.umask);
     if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return sys::fail_errno("prctl PR_SET_NO_NEW_PRIVS");
+    return {};
+}
+
+/// The last steps before exec: the seccomp filter with no_new_privs (as close to the exec
+/// as it can be), then only 0-2 and the preserved fds left open across it.
+sys::Result<void> finish_exec(const Process& p, const SeccompFilter* seccomp, unsigned preserve_fds, int sync_fd) {
     if (seccomp && p.no_new_privileges) MD_TRY(load_seccomp(*seccomp, sync_fd));
     // Only 0-2 and the preserved fds reach the container (CVE-2024-21626): everything else
     // of ours is marked close-on-exec, whoever opened it.
@@ -196,6 +204,13 @@ sys::Result<void> finish_process(const Process& p, const SeccompFilter* seccomp,
     }
     for (unsigned fd = 3; fd < first; ++fd) ::fcntl(static_cast<int>(fd), F_SETFD, 0);
     return {};
+}
+
+/// Both, for exec and for a notify filter (whose listener goes to the parent before READY).
+sys::Result<void> finish_process(const Process& p, const SeccompFilter* seccomp, unsigned preserve_fds,
+                                 bool allow_setgroups, int sync_fd) {
+    MD_TRY(finish_credentials(p, seccomp, allow_setgroups, sync_fd));
+    return finish_exec(p, seccomp, preserve_fds, sync_fd);
 }
 
 /// cwd is resolved after pivot_root, so it can only name a directory inside the container;
@@ -421,11 +436,13 @@ void init_main(const InitConfig& cfg) {
     // A notify listener must reach the agent through the parent, and the parent of `create`
     // is gone by `start`: so the process is finished (user, caps, seccomp last) now, before
     // READY, as runc does; the startContainer hooks then run with the final credentials.
+    // Otherwise the credentials alone are final before READY, as runc's are before its fifo,
+    // and the filter with no_new_privs waits until after START.
     const bool finish_early = cfg.seccomp && cfg.seccomp->uses_notify();
-    if (finish_early) {
-        if (auto r = finish_process(proc, cfg.seccomp, cfg.preserve_fds, true, cfg.sync_fd); !r)
-            fail_child(cfg.sync_fd, r.error());
-    }
+    if (auto r = finish_early ? finish_process(proc, cfg.seccomp, cfg.preserve_fds, true, cfg.sync_fd)
+                              : finish_credentials(proc, cfg.seccomp, true, cfg.sync_fd);
+        !r)
+        fail_child(cfg.sync_fd, r.error());
     // The parent exits after READY (create): we must outlive it from here on.
     ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (!sync_send(cfg.sync_fd, SyncType::ready)) ::_exit(1);
@@ -453,7 +470,7 @@ void init_main(const InitConfig& cfg) {
             fail_after_start(r.error(), 1);
     }
     if (!finish_early) {
-        if (auto r = finish_process(proc, cfg.seccomp, cfg.preserve_fds, true, -1); !r) fail_after_start(r.error(), 1);
+        if (auto r = finish_exec(proc, cfg.seccomp, cfg.preserve_fds, -1); !r) fail_after_start(r.error(), 1);
     }
     // Through the sealed stub, never directly: what the container reaches through
     // /proc/self/exe must not be our binary (stub.h).

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -108,5 +109,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "mydocker-runc: %s\n", msg.c_str());
         return 1;
     }
-    return *rc;
+    // Out through _Exit: the command set, the spec and the logger need no destructors, and
+    // running them (and the atexit handlers) is ~1% of a `run`. stdio is flushed first.
+    std::fflush(nullptr);
+    std::_Exit(*rc);
 }

@@ -410,22 +410,7 @@ podman_image=localhost/busybox:latest
 if [ -n "$use_podman" ]; then
 	pdir="$work/podman"
 	mkdir -p "$pdir"/{tmp,net,libpod}
-	# default_ulimits: podman's default nofile hard limit (1048576) needs CAP_SYS_RESOURCE in
-	# the initial namespace, which this VM's root lacks. lock_type "file": locks under --tmpdir.
-	cat >"$pdir/containers.conf" <<-EOF
-		[containers]
-		default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-
-		[network]
-		network_backend = "cni"
-		network_config_dir = "$pdir/net"
-
-		[engine]
-		cgroup_manager = "cgroupfs"
-		events_logger = "file"
-		events_logfile_path = "$pdir/libpod/events.log"
-		lock_type = "file"
-	EOF
+	"$repo/scripts/podman-conf" "$pdir"
 	"$repo/scripts/busybox-rootfs" --tar "$pdir/busybox.tar"
 	pm_ok=""
 	for driver in overlay vfs; do

@@ -150,15 +150,7 @@ names=(mydocker) cmds=("$md_cmd") prepares=("$md_prepare")
 if [ -n "$podman_bin" ]; then
 	pdir="$work/podman"
 	mkdir -p "$pdir/tmp"
-	cat >"$pdir/containers.conf" <<-EOF
-		[containers]
-		default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-		[engine]
-		cgroup_manager = "cgroupfs"
-		events_logger = "file"
-		events_logfile_path = "$pdir/events.log"
-		lock_type = "file"
-	EOF
+	"$here/../scripts/podman-conf" "$pdir"
 	pm="env CONTAINERS_CONF=$pdir/containers.conf TMPDIR=$pdir/tmp $podman_bin --root $pdir/storage --runroot $pdir/runroot --tmpdir $pdir/libpod --storage-driver overlay --cgroup-manager cgroupfs --events-backend file"
 	# Every tool must pull once before anything is timed: a failure is an error.
 	$pm pull -q --tls-verify=false "$image" >"$work/out" 2>&1 || die "podman pull failed: $(cat "$work/out")"

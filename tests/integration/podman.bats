@@ -55,25 +55,8 @@ setup_file() {
 		/var/lib/containers/cache/blob-info-cache-v1.boltdb "/run/$(basename "$RUNTIME")"
 	mkdir -p "$CLIENTS_TMP"/{tmp,net,libpod}
 
-	# default_ulimits: podman's default raises RLIMIT_NOFILE's hard limit to 1048576, which
-	# needs CAP_SYS_RESOURCE in the initial namespace; this VM's root lacks it.
-	# runtime_supports_json: podman then passes --log-format=json --log FILE, as for runc/crun.
-	# lock_type "file": locks live under --tmpdir instead of the host-wide /dev/shm/libpod_lock.
-	cat >"$CLIENTS_TMP/containers.conf" <<-EOF
-		[containers]
-		default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-
-		[network]
-		network_backend = "cni"
-		network_config_dir = "$CLIENTS_TMP/net"
-
-		[engine]
-		cgroup_manager = "cgroupfs"
-		events_logger = "file"
-		events_logfile_path = "$CLIENTS_TMP/libpod/events.log"
-		lock_type = "file"
-		runtime_supports_json = ["crun", "runc", "$(basename "$RUNTIME")"]
-	EOF
+	# containers.conf: see scripts/podman-conf for why each setting is there.
+	"$BATS_TEST_DIRNAME/../../scripts/podman-conf" "$CLIENTS_TMP" "$(basename "$RUNTIME")"
 
 	clients_busybox_rootfs --tar "$CLIENTS_TMP/busybox.tar"
 	# overlay is the realistic driver; vfs (plain copies) if this kernel/fs refuses overlay.

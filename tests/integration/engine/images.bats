@@ -62,22 +62,7 @@ setup_file() {
 	clients_note_host_paths /var/lib/containers /var/lib/containers/cache \
 		/var/lib/containers/cache/blob-info-cache-v1.boltdb "/run/$(basename "$RUNTIME")"
 	mkdir -p "$CLIENTS_TMP"/{tmp,net,libpod}
-	# See podman.bats for why each of these is set.
-	cat >"$CLIENTS_TMP/containers.conf" <<-EOF
-		[containers]
-		default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-
-		[network]
-		network_backend = "cni"
-		network_config_dir = "$CLIENTS_TMP/net"
-
-		[engine]
-		cgroup_manager = "cgroupfs"
-		events_logger = "file"
-		events_logfile_path = "$CLIENTS_TMP/libpod/events.log"
-		lock_type = "file"
-		runtime_supports_json = ["crun", "runc", "$(basename "$RUNTIME")"]
-	EOF
+	"$BATS_TEST_DIRNAME/../../../scripts/podman-conf" "$CLIENTS_TMP" "$(basename "$RUNTIME")"
 	local driver
 	for driver in overlay vfs; do
 		cat >"$CLIENTS_TMP/storage.conf" <<-EOF

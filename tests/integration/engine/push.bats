@@ -325,18 +325,7 @@ pm_quiet() { [[ -z "$(pm_procs "$1")" ]] && ! awk -v r="$1" 'index($5, r) == 1 {
 	local digest pm="$BATS_TEST_TMPDIR/podman"
 	digest="$(pushed_digest)"
 	mkdir -p "$pm/tmp"
-	# default_ulimits: podman's default raises RLIMIT_NOFILE's hard limit to 1048576, which
-	# needs CAP_SYS_RESOURCE in the initial namespace (see podman.bats); cgroupfs: no systemd.
-	cat >"$pm/containers.conf" <<-EOF
-		[containers]
-		default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-
-		[engine]
-		cgroup_manager = "cgroupfs"
-		events_logger = "file"
-		events_logfile_path = "$pm/events.log"
-		lock_type = "file"
-	EOF
+	"$BATS_TEST_DIRNAME/../../../scripts/podman-conf" "$pm"
 	printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/storage"\nrunroot = "%s/runroot"\n' "$pm" "$pm" >"$pm/storage.conf"
 	pmc() {
 		# (registry_start's REGISTRY_AUTH_FILE is skopeo's, and podman reads it too: there is none.)

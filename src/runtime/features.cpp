@@ -5,6 +5,7 @@
 #include "runtime/capabilities.h"
 #include "runtime/spec.h"
 #include "runtime/spec_json.h"
+#include "sys/json_text.h"
 
 // CMake defines it from the project version; a standalone build still compiles.
 #ifndef MYDOCKER_VERSION
@@ -73,7 +74,7 @@ std::string features_json() {
         {"linux", std::move(linux_features)},
         {"annotations", {{"io.github.mydocker.version", MYDOCKER_VERSION}}},
     };
-    return doc.dump(4);
+    return sys::json_text(doc, 4);
 }
 
 }  // namespace mydocker::runtime

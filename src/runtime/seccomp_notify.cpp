@@ -10,6 +10,7 @@
 #include "runtime/seccomp.h"
 #include "sys/files.h"
 #include "sys/unix_socket.h"
+#include "sys/json_text.h"
 
 namespace mydocker::runtime {
 
@@ -28,7 +29,7 @@ std::string container_process_state_json(pid_t pid, const std::string& metadata,
         {"metadata", metadata},
         {"state", state.is_discarded() ? OJson::object() : state},
     };
-    return doc.dump();
+    return sys::json_text(doc);
 }
 
 sys::Result<void> send_seccomp_listener(const std::string& listener_path,

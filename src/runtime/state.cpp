@@ -8,6 +8,7 @@
 #include "cgroups/manager.h"
 #include "sys/files.h"
 #include "sys/proc.h"
+#include "sys/json_text.h"
 
 namespace mydocker::runtime {
 
@@ -83,7 +84,7 @@ sys::Result<void> save_state(const Context& ctx, const ContainerState& st, std::
               {"annotations", st.annotations}};
     if (st.poststart_hooks) j["poststart_hooks"] = true;
     if (st.poststop_hooks) j["poststop_hooks"] = true;
-    std::string text = j.dump();
+    std::string text = sys::json_text(j);
     if (!config.empty()) {
         // Spliced in as it was read (it parsed as a spec): no second parse and dump of it.
         if (config.starts_with("\xEF\xBB\xBF")) config.remove_prefix(3);  // a BOM is only valid first
@@ -137,7 +138,7 @@ std::string oci_state_json(const ContainerState& st, Status status, bool pretty)
               {"created", st.created},
               {"owner", st.owner}};
     j["annotations"] = st.annotations;
-    return pretty ? j.dump(2) : j.dump();
+    return pretty ? sys::json_text(j, 2) : sys::json_text(j);
 }
 
 sys::Result<sys::FileLock> lock_container(const Context& ctx, const std::string& id) {

@@ -17,6 +17,7 @@
 #include "runtime/netns.h"
 #include "sys/error.h"
 #include "sys/log.h"
+#include "sys/json_text.h"
 
 namespace mydocker::cli {
 
@@ -72,7 +73,7 @@ sys::Result<int> print_inspect(const std::vector<std::string>& refs, const std::
         }
         out.push_back(std::move(j));
     }
-    if (format.empty()) println(out.dump(4));
+    if (format.empty()) println(sys::json_text(out, 4));
     return rc;
 }
 

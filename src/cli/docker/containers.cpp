@@ -17,6 +17,7 @@
 #include "sys/files.h"
 #include "sys/proc.h"
 #include "sys/signals.h"
+#include "sys/json_text.h"
 
 namespace mydocker::cli {
 
@@ -326,7 +327,7 @@ void register_containers(CLI::App& app, Globals& g) {
                         Json j = {{"ID", ps_args->no_trunc ? c.id : c.id.substr(0, 12)}, {"Names", c.name}, {"Image", c.config.image},
                                   {"Command", "\"" + cmd + "\""}, {"CreatedAt", c.created}, {"State", c.state.status},
                                   {"Status", status_text(c)}, {"Ports", ports_text(c)}, {"Labels", c.config.labels}};
-                        println(j.dump());
+                        println(sys::json_text(j));
                     }
                     return 0;
                 }

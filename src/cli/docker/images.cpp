@@ -15,6 +15,7 @@
 #include "engine/images/pull.h"
 #include "engine/images/push.h"
 #include "engine/images/store.h"
+#include "sys/json_text.h"
 
 namespace mydocker::cli {
 
@@ -139,7 +140,7 @@ sys::Result<int> list_images(engine::Context& ctx, const ImagesArgs& a) {
                                 {"Tag", r.tag},
                                 {"UniqueSize", "N/A"},
                                 {"VirtualSize", r.size}};
-            println(j.dump());
+            println(sys::json_text(j));
         }
         return 0;
     }

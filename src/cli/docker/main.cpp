@@ -9,6 +9,7 @@
 #include "engine/containers/containers.h"
 #include "engine/store/perms.h"
 #include "sys/files.h"
+#include "sys/json_text.h"
 
 using namespace mydocker;
 
@@ -105,7 +106,7 @@ mydocker::sys::Result<std::string> mydocker::cli::inspect_field(const nlohmann::
             if (ch == '.') ch = '/';
     try {
         const auto& v = doc.at(nlohmann::ordered_json::json_pointer(f));
-        return v.is_string() ? v.get<std::string>() : v.dump();
+        return v.is_string() ? v.get<std::string>() : sys::json_text(v);
     } catch (const std::exception&) {
         return sys::fail_invalid("--format: no field \"" + format + "\"");
     }

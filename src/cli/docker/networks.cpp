@@ -5,6 +5,7 @@
 #include "cli/docker/cli.h"
 #include "engine/containers/containers.h"
 #include "engine/networks/networks.h"
+#include "sys/json_text.h"
 
 namespace mydocker::cli {
 
@@ -93,9 +94,8 @@ void register_networks(CLI::App& app, Globals& g) {
                 std::string id = la->no_trunc ? n.id : n.id.substr(0, 12);
                 if (la->quiet) println(id);
                 else if (la->format == "json")
-                    println(Json{{"CreatedAt", n.created}, {"Driver", n.driver}, {"ID", id}, {"Name", n.name},
-                                 {"Scope", "local"}, {"Subnet", n.subnet ? n.subnet->str() : ""}}
-                                .dump());
+                    println(sys::json_text(Json{{"CreatedAt", n.created}, {"Driver", n.driver}, {"ID", id}, {"Name", n.name},
+                                                {"Scope", "local"}, {"Subnet", n.subnet ? n.subnet->str() : ""}}));
             }
             if (la->quiet || la->format == "json") return 0;
             size_t w = la->no_trunc ? 64 : 12;

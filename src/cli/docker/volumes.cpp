@@ -10,6 +10,7 @@
 #include "cli/docker/cli.h"
 #include "engine/containers/containers.h"
 #include "engine/volumes/volumes.h"
+#include "sys/json_text.h"
 
 namespace mydocker::cli {
 
@@ -75,7 +76,7 @@ std::string template_value(const json& j) {
         }
         return out + "]";
     }
-    return j.dump();
+    return sys::json_text(j);
 }
 
 // The part of Go templates that scripts use with volumes: {{.Field}}, {{json .}}, {{json .Field}}.
@@ -249,7 +250,7 @@ void register_ls(CLI::App& vol, Globals& g) {
                 return 0;
             }
             if (a->format == "json") {
-                for (const auto& v : shown) println(ls_json(v).dump());
+                for (const auto& v : shown) println(sys::json_text(ls_json(v)));
                 return 0;
             }
             if (a->format == "table" || a->format.empty()) {
@@ -294,7 +295,7 @@ void register_inspect(CLI::App& vol, Globals& g) {
                 arr.push_back(inspect_json(*v));
             }
             if (a->format.empty()) {
-                println(arr.dump(4));
+                println(sys::json_text(arr, 4));
             } else {
                 for (const auto& j : arr) println(MD_TRY(render(a->format, j)));
             }

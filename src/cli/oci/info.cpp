@@ -9,6 +9,7 @@
 #include "runtime/container.h"
 #include "runtime/features.h"
 #include "sys/files.h"
+#include "sys/json_text.h"
 
 namespace mydocker::cli {
 
@@ -57,7 +58,7 @@ void register_info(CLI::App& app, Globals& g) {
                 auto arr = nlohmann::json::array();
                 for (auto& e : entries)
                     arr.push_back(nlohmann::json::parse(runtime::oci_state_json(e.state, e.status, false)));
-                std::printf("%s\n", arr.dump().c_str());
+                std::printf("%s\n", sys::json_text(arr).c_str());
                 return 0;
             }
             std::printf("%-20s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
@@ -85,7 +86,7 @@ void register_info(CLI::App& app, Globals& g) {
         g.action = [pa](runtime::Context& ctx) -> sys::Result<int> {
             auto pids = MD_TRY(runtime::pids(ctx, pa->id));
             if (pa->format == "json") {
-                std::printf("%s\n", nlohmann::json(pids).dump().c_str());
+                std::printf("%s\n", sys::json_text(nlohmann::json(pids)).c_str());
                 return 0;
             }
             std::printf("%-8s %s\n", "PID", "CMD");

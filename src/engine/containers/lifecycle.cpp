@@ -35,6 +35,7 @@
 #include "sys/proc.h"
 #include "sys/raw_syscall.h"
 #include "sys/signals.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::containers {
 
@@ -182,7 +183,7 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     // The bundle's config.json, and the state's copy, once init is cloned: its text is of no
     // use before (the runtime has the spec), and the parent has time to spare then.
     co.config_text_later = [&doc, &p]() -> sys::Result<std::string> {
-        std::string text = doc.dump(2);
+        std::string text = sys::json_text(doc, 2);
         MD_TRY(sys::write_file_atomic(p.config, text, 0600));
         return text;
     };

@@ -14,6 +14,7 @@
 
 #include "sys/files.h"
 #include "sys/random.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::containers {
 
@@ -168,7 +169,7 @@ std::string to_json(const Container& c, bool pretty) {
                             {"MacAddress", first ? first->mac : ""},
                             {"Ports", ports_json(c.network.ports, true)},
                             {"Networks", nets}};
-    return pretty ? j.dump(4) : j.dump();
+    return pretty ? sys::json_text(j, 4) : sys::json_text(j);
 }
 
 sys::Result<Container> from_json(const std::string& text) {

@@ -13,6 +13,7 @@
 #include "engine/containers/seccomp_profile.h"
 #include "runtime/capabilities.h"
 #include "sys/files.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::containers {
 
@@ -52,7 +53,7 @@ sys::Result<std::string> read_profile(const std::string& opt, const std::string&
     if (!profile)
         return sys::fail(
             opt_error(opt, "seccomp profile \"" + file + "\": " + profile.error().message()));
-    return Json::parse(*text).dump();
+    return sys::json_text(Json::parse(*text));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "engine/images/reference.h"
 #include "sys/files.h"
 #include "sys/lock.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::images {
 
@@ -246,7 +247,7 @@ sys::Result<std::string> auth_file_with(std::string_view old, const std::string&
     ordered_json j = MD_TRY(parse_file(text, source));
     j["auths"][auth_key(host)] =
         ordered_json{{"auth", base64_encode(creds.username + ":" + creds.password)}};
-    return j.dump(1, '\t') + "\n";
+    return sys::json_text(j, 1, '\t') + "\n";
 }
 
 sys::Result<std::optional<std::string>> auth_file_without(std::string_view old,
@@ -262,7 +263,7 @@ sys::Result<std::optional<std::string>> auth_file_without(std::string_view old,
     }
     if (drop.empty()) return std::nullopt;
     for (const auto& key : drop) auths.erase(key);
-    return j.dump(1, '\t') + "\n";
+    return sys::json_text(j, 1, '\t') + "\n";
 }
 
 namespace {

@@ -6,6 +6,7 @@
 
 #include "engine/images/digest.h"
 #include "sys/files.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::images {
 
@@ -76,7 +77,7 @@ std::string distribution_json(const DistributionMetadata& meta) {
                          {"repository", s.repository}});
         j[diff_id] = std::move(a);
     }
-    return j.dump();
+    return sys::json_text(j);
 }
 
 sys::Result<DistributionMetadata> read_distribution(const Layout& lay) {

@@ -12,6 +12,7 @@
 #include "engine/images/tar.h"
 #include "sys/cleanup.h"
 #include "sys/files.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::images {
 
@@ -141,7 +142,7 @@ sys::Result<void> Layout::write_index(const WriteLock&,
     }
     json j = {
         {"schemaVersion", 2}, {"mediaType", kMediaIndex}, {"manifests", std::move(manifests)}};
-    return sys::write_file_atomic(sys::path_join(images_, "index.json"), j.dump(), 0644);
+    return sys::write_file_atomic(sys::path_join(images_, "index.json"), sys::json_text(j), 0644);
 }
 
 sys::Result<RepoDigests> Layout::read_repo_digests() const {
@@ -171,7 +172,7 @@ sys::Result<void> Layout::write_repo_digests(const WriteLock&, const RepoDigests
     json j = json::object();
     for (const auto& [id, list] : digests)
         if (!list.empty()) j[id] = list;
-    return sys::write_file_atomic(sys::path_join(images_, "repodigests.json"), j.dump(), 0644);
+    return sys::write_file_atomic(sys::path_join(images_, "repodigests.json"), sys::json_text(j), 0644);
 }
 
 sys::Result<void> Layout::add_repo_digest(const WriteLock& lk, const std::string& id,
@@ -320,7 +321,7 @@ std::string manifest_json(const Descriptor& config, const std::vector<Descriptor
               {"mediaType", kMediaManifest},
               {"config", descriptor_json(config)},
               {"layers", std::move(ls)}};
-    return m.dump();
+    return sys::json_text(m);
 }
 
 void set_name(std::vector<IndexEntry>& entries, const Descriptor& manifest,

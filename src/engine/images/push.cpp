@@ -25,6 +25,7 @@
 #include "engine/images/registry_client.h"
 #include "engine/images/store.h"
 #include "sys/files.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::images {
 
@@ -274,7 +275,7 @@ std::string docker_manifest(const Descriptor& config, const std::vector<Descript
                {"config", desc(kMediaDockerConfig, config)},
                {"layers", ojson::array()}};
     for (const auto& l : layers) m["layers"].push_back(desc(l.media_type, l));
-    return m.dump(3);
+    return sys::json_text(m, 3);
 }
 
 }  // namespace

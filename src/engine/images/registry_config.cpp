@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "sys/files.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::images {
 
@@ -109,10 +110,10 @@ sys::Result<std::vector<std::string>> string_list(const json& doc, const char* k
     const json& v = doc[key];
     if (!v.is_array())
         return sys::fail_invalid(where + ": \"" + key + "\" must be a list of strings, not " +
-                                 v.dump());
+                                 sys::json_text(v));
     for (const auto& e : v) {
         if (!e.is_string())
-            return sys::fail_invalid(where + ": \"" + key + "\": " + e.dump() + " is not a string");
+            return sys::fail_invalid(where + ": \"" + key + "\": " + sys::json_text(e) + " is not a string");
         out.push_back(e.get<std::string>());
     }
     return out;

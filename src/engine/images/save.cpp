@@ -13,6 +13,7 @@
 #include "engine/images/tar.h"
 #include "sys/cleanup.h"
 #include "sys/files.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::images {
 
@@ -70,8 +71,8 @@ sys::Result<void> write_docker(TarWriter& tar, const Layout& lay,
                             {"RepoTags", tags.empty() ? json(nullptr) : tags},
                             {"Layers", layers}});
     }
-    MD_TRY(tar.add_data("manifest.json", manifest.dump(), file));
-    MD_TRY(tar.add_data("repositories", repositories.dump(), file));
+    MD_TRY(tar.add_data("manifest.json", sys::json_text(manifest), file));
+    MD_TRY(tar.add_data("repositories", sys::json_text(repositories), file));
     return {};
 }
 
@@ -102,7 +103,7 @@ sys::Result<void> write_oci(TarWriter& tar, const Layout& lay, const std::vector
         }
     }
     json index = {{"schemaVersion", 2}, {"mediaType", kMediaIndex}, {"manifests", manifests}};
-    MD_TRY(tar.add_data("index.json", index.dump(), file));
+    MD_TRY(tar.add_data("index.json", sys::json_text(index), file));
     return {};
 }
 

@@ -1,6 +1,7 @@
 #include "engine/images/write.h"
 
 #include "engine/images/config.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::images {
 
@@ -54,7 +55,7 @@ std::string make_config_text(const json& parent, const ImageConfig& config,
     if (!step.comment.empty()) h["comment"] = step.comment;
     if (!j.contains("history") || !j["history"].is_array()) j["history"] = json::array();
     j["history"].push_back(std::move(h));
-    return j.dump();
+    return sys::json_text(j);
 }
 
 }  // namespace mydocker::engine::images

@@ -1,4 +1,5 @@
 #include "engine/networks/ipam.h"
+#include "sys/json_text.h"
 
 #include <charconv>
 #include <cstdio>
@@ -134,7 +135,7 @@ std::string leases_to_json(const LeaseTable& t) {
     for (const auto& [ip, l] : t.leases())
         leases[ip.str()] = {{"container", l.container}, {"name", l.name}, {"pid", l.pid}, {"start", l.start}};
     Json j = {{"subnet", t.subnet().str()}, {"gateway", t.gateway().str()}, {"leases", leases}};
-    return j.dump(2);
+    return sys::json_text(j, 2);
 }
 
 sys::Result<void> leases_from_json(const std::string& text, LeaseTable& t) {

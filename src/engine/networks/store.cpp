@@ -21,6 +21,7 @@
 #include "sys/random.h"
 #include "sys/proc.h"
 #include "sys/strings.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::networks {
 
@@ -141,7 +142,7 @@ sys::Result<void> save_ports(const std::string& path, const std::vector<PortEntr
                      {"host_port", p.rule.host_port},
                      {"container_ip", p.rule.container_ip.str()},
                      {"container_port", p.rule.container_port}});
-    return sys::write_file_atomic(path, a.dump(2), 0600);
+    return sys::write_file_atomic(path, sys::json_text(a, 2), 0600);
 }
 
 bool any_ip(const std::string& ip) { return ip.empty() || ip == "0.0.0.0"; }
@@ -194,7 +195,7 @@ std::string to_json(const Network& n) {
               {"Internal", n.internal},
               {"Options", n.bridge.empty() ? Json::object() : Json{{"com.docker.network.bridge.name", n.bridge}}},
               {"Labels", labels}};
-    return j.dump(4);
+    return sys::json_text(j, 4);
 }
 
 bool predefined(const std::string& name) { return name == "bridge" || name == "host" || name == "none"; }
@@ -501,7 +502,7 @@ sys::Result<void> Store::write_files(const std::string& container, const std::st
     } else {
         if (mode != "none") {
             Json meta = {{"hostname", hostname}, {"extra", extra_hosts}, {"ip", ""}};
-            MD_TRY(sys::write_file_atomic(sys::path_join(dir, "hosts.json"), meta.dump(), 0600));
+            MD_TRY(sys::write_file_atomic(sys::path_join(dir, "hosts.json"), sys::json_text(meta), 0600));
         }
         hosts = render_hosts(hostname, "", extra, {});
     }
@@ -676,7 +677,7 @@ sys::Result<Attached> Store::attach(const AttachRequest& req) {
         try {
             Json meta = Json::parse(*text);
             if (req.default_route) meta["ip"] = own_ip;
-            MD_TRY(sys::write_file_atomic(sys::path_join(dir, "hosts.json"), meta.dump(), 0600));
+            MD_TRY(sys::write_file_atomic(sys::path_join(dir, "hosts.json"), sys::json_text(meta), 0600));
         } catch (const std::exception& e) {
             return sys::fail_invalid(std::string("hosts.json: ") + e.what());
         }

@@ -15,6 +15,7 @@
 #include "sys/files.h"
 #include "sys/random.h"
 #include "sys/lock.h"
+#include "sys/json_text.h"
 
 namespace mydocker::engine::volumes {
 
@@ -166,7 +167,7 @@ sys::Result<Volume> Store::create(const std::string& name_in,
     auto made = sys::mkdir_all(v.mountpoint, 0755);
     if (made)
         made =
-            sys::write_file_atomic(sys::path_join(dir, kRecordFile), record.dump(2) + "\n", 0644);
+            sys::write_file_atomic(sys::path_join(dir, kRecordFile), sys::json_text(record, 2) + "\n", 0644);
     if (!made) {
         if (!had_dir) (void)sys::remove_all(dir);
         return sys::fail(std::move(made.error()).wrap("create volume " + in_quotes(name)));

@@ -181,9 +181,11 @@ expect_create_fails() {
 	assert_output_contains "spec"
 }
 
-@test "an unknown command or flag fails" {
+@test "an unknown command or flag fails with runc's exit codes: 3 and 1" {
 	runtime no-such-command
-	assert_failure
+	assert_status 3
 	runtime state --no-such-flag "$CID"
-	assert_failure
+	assert_status 1
+	runtime --no-such-global-flag list
+	assert_status 1
 }

@@ -149,8 +149,10 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        int rc = app.exit(e);
-        return rc == 0 ? 0 : cli::kEngineError;
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        // As docker words a usage error: the program's name first, then where to look.
+        std::fprintf(stderr, "mydocker: %s\nSee 'mydocker --help'.\n", e.what());
+        return cli::kEngineError;
     }
     if (!g.action) {
         std::fputs(app.help().c_str(), stdout);

@@ -84,7 +84,11 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        // runc's exit codes: 3 for an unknown command ("No help topic"), 1 for the rest.
+        const bool unknown_command = dynamic_cast<const CLI::ExtrasError*>(&e) && app.get_subcommands().empty();
+        std::fprintf(stderr, "mydocker-runc: %s\nRun 'mydocker-runc --help' for usage.\n", e.what());
+        return unknown_command ? 3 : 1;
     }
     if (!g.action) {
         std::fputs(app.help().c_str(), stdout);

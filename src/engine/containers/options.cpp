@@ -1,11 +1,13 @@
 #include "engine/containers/options.h"
 
 #include <arpa/inet.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <set>
 
@@ -120,12 +122,26 @@ std::vector<std::string> merge_env(const std::vector<std::string>& base, const s
     return out;
 }
 
-sys::Result<int64_t> parse_cpus(const std::string& s) {
+long available_cpus() {
+    cpu_set_t set;
+    if (::sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+    long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
+sys::Result<int64_t> parse_cpus(const std::string& s, long host_cpus) {
     char* end = nullptr;
     double d = std::strtod(s.c_str(), &end);
     if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(d) || d <= 0)
         return sys::fail(flag_error("--cpus", s, "must be a positive number of CPUs, like 0.5 or 2"));
-    if (d > 1024) return sys::fail(flag_error("--cpus", s, "too many CPUs"));
+    // docker's range: from 0.01 CPU (1 ms of each 100 ms period: the kernel's minimum quota)
+    // up to the CPUs this host has (more could never be used).
+    if (d < 0.01 || d > static_cast<double>(host_cpus)) {
+        char range[96];
+        std::snprintf(range, sizeof range, "the range of CPUs is from 0.01 to %ld.00, as there %s only %ld CPU%s available",
+                      host_cpus, host_cpus == 1 ? "is" : "are", host_cpus, host_cpus == 1 ? "" : "s");
+        return sys::fail(flag_error("--cpus", s, range));
+    }
     return static_cast<int64_t>(std::llround(d * 1e9));
 }
 
@@ -254,6 +270,7 @@ sys::Result<Container> prepare(const RunRequest& req, const images::Image& image
     c.config.labels = image.config.labels;
     for (const auto& l : req.labels) {
         size_t eq = l.find('=');
+        if (eq == 0 || l.empty()) return sys::fail(flag_error("--label", l, "a label needs a name (key=value)"));
         c.config.labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
     }
 
@@ -314,7 +331,7 @@ sys::Result<Container> prepare(const RunRequest& req, const images::Image& image
         if (*m != -1 && *m < h.memory) return sys::fail(flag_error("--memory-swap", req.memory_swap, "must be at least the -m/--memory limit"));
         h.memory_swap = *m;
     }
-    if (!req.cpus.empty()) h.nano_cpus = MD_TRY(parse_cpus(req.cpus));
+    if (!req.cpus.empty()) h.nano_cpus = MD_TRY(parse_cpus(req.cpus, available_cpus()));
     if (req.cpu_shares < 0) return sys::fail(flag_error("-c, --cpu-shares", std::to_string(req.cpu_shares), "must not be negative"));
     if (req.cpu_shares > 0 && req.cpu_shares < 2) return sys::fail(flag_error("-c, --cpu-shares", std::to_string(req.cpu_shares), "minimum is 2"));
     h.cpu_shares = static_cast<uint64_t>(req.cpu_shares);

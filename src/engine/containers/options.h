@@ -56,7 +56,10 @@ sys::Result<std::vector<std::string>> parse_env_file(const std::string& text, co
 /// Merge env lists: later KEY=... replaces an earlier one.
 std::vector<std::string> merge_env(const std::vector<std::string>& base, const std::vector<std::string>& over);
 /// "--cpus 1.5" -> 1500000000 nano cpus.
-sys::Result<int64_t> parse_cpus(const std::string& s);
+/// The CPUs this process may run on (its affinity), as docker's runtime.NumCPU.
+long available_cpus();
+/// `--cpus` in nano-CPUs: from 0.01 to `host_cpus`, as docker allows.
+sys::Result<int64_t> parse_cpus(const std::string& s, long host_cpus);
 /// "nofile=1024[:2048]" -> {RLIMIT name, soft, hard}.
 struct Ulimit {
     std::string type;  // RLIMIT_NOFILE

@@ -30,3 +30,21 @@ teardown() { engine_teardown; }
 	[[ "$output" == $'\xef\xbf\xbd' ]] || fail "logs: $(printf %s "$output" | od -c)"
 	md rm -f odd >/dev/null
 }
+
+@test "usage errors: prefixed 'mydocker:', exit 125; --cpus outside docker's range; labels without a name" {
+	run md no-such-command
+	[[ "$status" -eq 125 && "$output" == "mydocker: "* ]] || fail "unknown command ($status): $output"
+	run md run --no-such-flag busybox true
+	[[ "$status" -eq 125 && "$output" == "mydocker: "* ]] || fail "unknown flag ($status): $output"
+	local n
+	n="$(nproc)"
+	run md create --network none --cpus "$((n + 1))" busybox true
+	[[ "$status" -eq 125 && "$output" == *"--cpus"*"from 0.01 to $n.00"* ]] || fail "--cpus $((n + 1)) ($status): $output"
+	run md create --network none --cpus 0.001 busybox true
+	[[ "$status" -eq 125 && "$output" == *"--cpus"* ]] || fail "--cpus 0.001 ($status): $output"
+	for l in '' '=v'; do
+		run md create --network none -l "$l" busybox true
+		[[ "$status" -eq 125 && "$output" == *"--label"* ]] || fail "-l '$l' ($status): $output"
+	done
+	[[ -z "$("$MYDOCKER" ps -aq)" ]] || fail "a refused create left a container: $("$MYDOCKER" ps -a)"
+}

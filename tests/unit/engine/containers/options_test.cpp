@@ -66,11 +66,20 @@ TEST(Env, MergeAndFile) {
 }
 
 TEST(Cpus, ToNanoCpus) {
-    EXPECT_EQ(*parse_cpus(".5"), 500000000);
-    EXPECT_EQ(*parse_cpus("2"), 2000000000);
-    EXPECT_FALSE(parse_cpus("abc"));
-    EXPECT_FALSE(parse_cpus("-1"));
-    EXPECT_FALSE(parse_cpus("0"));
+    EXPECT_EQ(*parse_cpus(".5", 4), 500000000);
+    EXPECT_EQ(*parse_cpus("2", 4), 2000000000);
+    EXPECT_EQ(*parse_cpus("0.01", 4), 10000000);
+    EXPECT_EQ(*parse_cpus("4", 4), 4000000000);
+    EXPECT_FALSE(parse_cpus("abc", 4));
+    EXPECT_FALSE(parse_cpus("-1", 4));
+    EXPECT_FALSE(parse_cpus("0", 4));
+    // docker's range: 0.01 to the host's CPUs, said so.
+    auto small = parse_cpus("0.001", 4);
+    ASSERT_FALSE(small);
+    EXPECT_NE(small.error().message().find("from 0.01 to 4.00, as there are only 4 CPUs available"), std::string::npos)
+        << small.error().message();
+    EXPECT_FALSE(parse_cpus("4.5", 4));
+    EXPECT_FALSE(parse_cpus("2", 1));
 }
 
 TEST(Ulimits, Parse) {
@@ -137,6 +146,8 @@ TEST(Prepare, BadInputNamesTheFlag) {
         {[](RunRequest& r) { r.memory = "1k"; }, "--memory"},
         {[](RunRequest& r) { r.memory_swap = "200m"; }, "--memory-swap"},
         {[](RunRequest& r) { r.cpus = "x"; }, "--cpus"},
+        {[](RunRequest& r) { r.labels = {""}; }, "--label"},
+        {[](RunRequest& r) { r.labels = {"=v"}; }, "--label"},
         {[](RunRequest& r) { r.cpuset_cpus = "a-b"; }, "--cpuset-cpus"},
         {[](RunRequest& r) { r.name = "-bad"; }, "--name"},
         {[](RunRequest& r) { r.workdir = "rel"; }, "--workdir"},

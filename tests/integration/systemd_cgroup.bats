@@ -86,3 +86,21 @@ teardown() {
 	assert_output_contains 'invalid slice name "no-slice-suffix"'
 	no_state_left
 }
+
+@test "mydocker run --cgroup-manager systemd: the container in system.slice/mydocker-ID.scope" {
+	need_systemd
+	[[ -n "${MYDOCKER:-}" ]] || skip "MYDOCKER (the engine) not set"
+	local eroot="$BATS_TEST_TMPDIR/engine" id
+	run "$MYDOCKER" --root "$eroot" run -d --network none --cgroup-manager systemd -m 64m busybox sleep 1000
+	echo "$output" >&2
+	assert_success
+	id="${lines[-1]}"
+	UNIT="mydocker-$id.scope"
+	systemctl is-active -q "$UNIT"
+	[ "$(systemctl show "$UNIT" -p MemoryMax --value)" = 67108864 ]
+	[ "$(cat "/sys/fs/cgroup/system.slice/$UNIT/memory.max")" = 67108864 ]
+	run "$MYDOCKER" --root "$eroot" rm -f "$id"
+	assert_success
+	refute systemctl is-active -q "$UNIT"
+	[[ ! -d "/sys/fs/cgroup/system.slice/$UNIT" ]] || fail "the scope's cgroup is still there"
+}

@@ -104,3 +104,21 @@ teardown() {
 	refute systemctl is-active -q "$UNIT"
 	[[ ! -d "/sys/fs/cgroup/system.slice/$UNIT" ]] || fail "the scope's cgroup is still there"
 }
+
+@test "update sets systemd's property and the scope's file" {
+	need_systemd
+	update_config '.linux.resources.memory = {"limit": 67108864}'
+	set_args sleep 1000
+	runtime_detached --systemd-cgroup run -d --bundle "$BUNDLE" "$CID"
+	[[ "$status" -eq 0 ]] || fail "run -d failed: $output"
+	wait_for_status "$CID" running
+	runtime update --memory 134217728 --pids-limit 77 "$CID"
+	assert_success
+	[ "$(systemctl show "$UNIT" -p MemoryMax --value)" = 134217728 ]
+	[ "$(systemctl show "$UNIT" -p TasksMax --value)" = 77 ]
+	[ "$(cat "$SCOPE_DIR/memory.max")" = 134217728 ]
+	[ "$(cat "$SCOPE_DIR/pids.max")" = 77 ]
+	# A daemon-reload re-applies the unit's properties: the update must survive it.
+	systemctl daemon-reload
+	[ "$(cat "$SCOPE_DIR/memory.max")" = 134217728 ]
+}

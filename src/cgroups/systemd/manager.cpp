@@ -92,6 +92,13 @@ sys::Result<void> SystemdManager::set(const Resources& r) {
         pending_ = r;  // properties of the unit add_process starts, and the rest after it
         return {};
     }
+    // An update: systemd's properties too, or its next daemon-reload would put the unit's
+    // create-time limits back into the cgroup.
+    auto props = MD_TRY(resource_properties(r, inner_->version()));
+    Bus bus = MD_TRY_CTX(connect_systemd(), "update unit \"" + unit_.unit + "\"");
+    MD_TRY_CTX(bus.conn.call(manager_call("SetUnitProperties", "sba(sv)", set_unit_properties_body(unit_.unit, props)),
+                             kTimeoutMs),
+               "update unit \"" + unit_.unit + "\"");
     return inner_->set(r);
 }
 

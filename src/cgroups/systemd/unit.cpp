@@ -189,12 +189,7 @@ void write_value(dbus::Writer& w, const Value& v) {
     }
 }
 
-}  // namespace
-
-std::string start_transient_unit_body(const std::string& unit, const std::vector<Property>& props) {
-    dbus::Writer w;
-    w.string(unit);
-    w.string("replace");
+void write_properties(dbus::Writer& w, const std::vector<Property>& props) {
     size_t a = w.begin_array(8);
     for (const auto& prop : props) {
         w.begin_struct();
@@ -202,8 +197,25 @@ std::string start_transient_unit_body(const std::string& unit, const std::vector
         write_value(w, prop.value);
     }
     w.end_array(a);
+}
+
+}  // namespace
+
+std::string start_transient_unit_body(const std::string& unit, const std::vector<Property>& props) {
+    dbus::Writer w;
+    w.string(unit);
+    w.string("replace");
+    write_properties(w, props);
     size_t aux = w.begin_array(8);  // no auxiliary units
     w.end_array(aux);
+    return w.data();
+}
+
+std::string set_unit_properties_body(const std::string& unit, const std::vector<Property>& props) {
+    dbus::Writer w;
+    w.string(unit);
+    w.boolean(true);  // runtime: until the next boot, as the unit itself
+    write_properties(w, props);
     return w.data();
 }
 

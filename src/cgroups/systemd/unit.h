@@ -55,4 +55,7 @@ sys::Result<std::vector<uint8_t>> cpuset_bits(const std::string& list);
 /// signature "ssa(sv)a(sa(sv))".
 std::string start_transient_unit_body(const std::string& unit, const std::vector<Property>& props);
 
+/// The D-Bus body of SetUnitProperties(name, runtime=true, properties): signature "sba(sv)".
+std::string set_unit_properties_body(const std::string& unit, const std::vector<Property>& props);
+
 }  // namespace mydocker::cgroups::systemd

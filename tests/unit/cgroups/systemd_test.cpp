@@ -142,6 +142,16 @@ TEST(DbusEncode, StartTransientUnitBody) {
     EXPECT_EQ(start_transient_unit_body("a.scope", {{"Delegate", true}}), want);
 }
 
+// SetUnitProperties("u.s", true, [("MemoryX", <t 9>)]).
+TEST(DbusEncode, SetUnitPropertiesBody) {
+    std::string want =
+        "\x03\0\0\0u.s\0"s
+        "\x01\0\0\0"s                                       // runtime = true
+        "\x18\0\0\0"s                                       // a(sv): 24 bytes, at 16 already
+        "\x07\0\0\0MemoryX\0"s "\x01" "t\0"s "\0"s "\x09\0\0\0\0\0\0\0"s;  // t at 32
+    EXPECT_EQ(set_unit_properties_body("u.s", {{"MemoryX", uint64_t{9}}}), want);
+}
+
 TEST(DbusEncode, VariantsOfUint64AndArrays) {
     std::string body = start_transient_unit_body("u", {{"TasksMax", uint64_t{5}},
                                                        {"PIDs", std::vector<uint32_t>{7}},

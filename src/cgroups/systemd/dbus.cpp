@@ -28,27 +28,42 @@ enum HeaderField : uint8_t {
 // A message may be at most 128 MiB (the specification's limit); ours are a few hundred bytes.
 constexpr size_t kMaxMessage = 128u << 20;
 
-sys::Error malformed(const std::string& what) { return sys::Error::invalid("malformed D-Bus message: " + what); }
+sys::Error malformed(const std::string& what) {
+    return sys::Error::invalid("malformed D-Bus message: " + what);
+}
 
 size_t alignment_of(char c) {
     switch (c) {
-        case 'y': case 'g': case 'v': return 1;
-        case 'n': case 'q': return 2;
-        case 't': case 'x': case 'd': case '(': case '{': return 8;
-        default: return 4;  // b i u s o a h
+        case 'y':
+        case 'g':
+        case 'v':
+            return 1;
+        case 'n':
+        case 'q':
+            return 2;
+        case 't':
+        case 'x':
+        case 'd':
+        case '(':
+        case '{':
+            return 8;
+        default:
+            return 4;  // b i u s o a h
     }
 }
 
 // The end (one past) of the single complete type starting at sig[i].
 sys::Result<size_t> complete_type_end(std::string_view sig, size_t i) {
-    if (i >= sig.size()) return sys::fail(malformed("truncated signature \"" + std::string(sig) + "\""));
+    if (i >= sig.size())
+        return sys::fail(malformed("truncated signature \"" + std::string(sig) + "\""));
     char c = sig[i];
     if (c == 'a') return complete_type_end(sig, i + 1);
     if (c == '(' || c == '{') {
         char close = c == '(' ? ')' : '}';
         size_t j = i + 1;
         while (j < sig.size() && sig[j] != close) j = MD_TRY(complete_type_end(sig, j));
-        if (j >= sig.size()) return sys::fail(malformed("unbalanced signature \"" + std::string(sig) + "\""));
+        if (j >= sig.size())
+            return sys::fail(malformed("unbalanced signature \"" + std::string(sig) + "\""));
         return j + 1;
     }
     return i + 1;
@@ -59,8 +74,10 @@ void header_string(Writer& w, uint8_t code, char type, const std::string& v) {
     w.begin_struct();
     w.byte(code);
     w.signature(std::string(1, type));
-    if (type == 'g') w.signature(v);
-    else w.string(v);
+    if (type == 'g')
+        w.signature(v);
+    else
+        w.string(v);
 }
 
 }  // namespace
@@ -128,7 +145,8 @@ sys::Result<uint32_t> Reader::u32() {
     MD_TRY(align(4));
     MD_TRY(need(4));
     uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+        v |= static_cast<uint32_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
     pos_ += 4;
     return v;
 }
@@ -137,7 +155,8 @@ sys::Result<uint64_t> Reader::u64() {
     MD_TRY(align(8));
     MD_TRY(need(8));
     uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+        v |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
     pos_ += 8;
     return v;
 }
@@ -162,16 +181,33 @@ sys::Result<void> Reader::skip(std::string_view sig) {
     if (sig.empty()) return sys::fail(malformed("empty signature"));
     char c = sig[0];
     switch (c) {
-        case 'y': MD_TRY(byte()); return {};
-        case 'n': case 'q':
+        case 'y':
+            MD_TRY(byte());
+            return {};
+        case 'n':
+        case 'q':
             MD_TRY(align(2));
             MD_TRY(need(2));
             pos_ += 2;
             return {};
-        case 'b': case 'i': case 'u': case 'h': MD_TRY(u32()); return {};
-        case 't': case 'x': case 'd': MD_TRY(u64()); return {};
-        case 's': case 'o': MD_TRY(string()); return {};
-        case 'g': MD_TRY(signature()); return {};
+        case 'b':
+        case 'i':
+        case 'u':
+        case 'h':
+            MD_TRY(u32());
+            return {};
+        case 't':
+        case 'x':
+        case 'd':
+            MD_TRY(u64());
+            return {};
+        case 's':
+        case 'o':
+            MD_TRY(string());
+            return {};
+        case 'g':
+            MD_TRY(signature());
+            return {};
         case 'v': {
             std::string inner = MD_TRY(signature());
             return skip(inner);
@@ -183,7 +219,8 @@ sys::Result<void> Reader::skip(std::string_view sig) {
             pos_ += len;
             return {};
         }
-        case '(': case '{': {
+        case '(':
+        case '{': {
             MD_TRY(align(8));
             size_t end = MD_TRY(complete_type_end(sig, 0));
             for (size_t i = 1; i + 1 < end;) {
@@ -193,7 +230,8 @@ sys::Result<void> Reader::skip(std::string_view sig) {
             }
             return {};
         }
-        default: return sys::fail(malformed(std::string("unknown type code '") + c + "'"));
+        default:
+            return sys::fail(malformed(std::string("unknown type code '") + c + "'"));
     }
 }
 
@@ -235,7 +273,8 @@ sys::Result<size_t> message_length(std::string_view head) {
     size_t header = 16 + size_t{fields};
     header = (header + 7) & ~size_t{7};
     size_t total = header + body;
-    if (total > kMaxMessage) return sys::fail(malformed("message of " + std::to_string(total) + " bytes"));
+    if (total > kMaxMessage)
+        return sys::fail(malformed("message of " + std::to_string(total) + " bytes"));
     return total;
 }
 
@@ -258,18 +297,35 @@ sys::Result<Message> decode(std::string_view bytes) {
         std::string sig = MD_TRY(r.signature());
         std::string* dst = nullptr;
         switch (code) {
-            case kPath: dst = &m.path; break;
-            case kInterface: dst = &m.interface; break;
-            case kMember: dst = &m.member; break;
-            case kErrorName: dst = &m.error_name; break;
-            case kDestination: dst = &m.destination; break;
-            case kSender: dst = &m.sender; break;
-            default: break;
+            case kPath:
+                dst = &m.path;
+                break;
+            case kInterface:
+                dst = &m.interface;
+                break;
+            case kMember:
+                dst = &m.member;
+                break;
+            case kErrorName:
+                dst = &m.error_name;
+                break;
+            case kDestination:
+                dst = &m.destination;
+                break;
+            case kSender:
+                dst = &m.sender;
+                break;
+            default:
+                break;
         }
-        if (dst && (sig == "s" || sig == "o")) *dst = MD_TRY(r.string());
-        else if (code == kSignature && sig == "g") m.signature = MD_TRY(r.signature());
-        else if (code == kReplySerial && sig == "u") m.reply_serial = MD_TRY(r.u32());
-        else MD_TRY(r.skip(sig));  // a field a later version defines
+        if (dst && (sig == "s" || sig == "o"))
+            *dst = MD_TRY(r.string());
+        else if (code == kSignature && sig == "g")
+            m.signature = MD_TRY(r.signature());
+        else if (code == kReplySerial && sig == "u")
+            m.reply_serial = MD_TRY(r.u32());
+        else
+            MD_TRY(r.skip(sig));  // a field a later version defines
     }
     size_t body_start = total - body_len;
     m.body = std::string(bytes.substr(body_start, body_len));
@@ -295,7 +351,9 @@ int64_t now_ms() {
 
 // Reads what is there (waiting up to `timeout_ms`) and appends it to `buf`.
 sys::Result<void> read_some(int fd, std::string& buf, int timeout_ms) {
-    struct pollfd p{fd, POLLIN, 0};
+    struct pollfd p {
+        fd, POLLIN, 0
+    };
     int n;
     do n = ::poll(&p, 1, timeout_ms);
     while (n < 0 && errno == EINTR);
@@ -306,7 +364,8 @@ sys::Result<void> read_some(int fd, std::string& buf, int timeout_ms) {
     do got = ::read(fd, chunk, sizeof chunk);
     while (got < 0 && errno == EINTR);
     if (got < 0) return sys::fail_errno("read D-Bus socket");
-    if (got == 0) return sys::fail(sys::Error::from_errno(ECONNRESET, "D-Bus peer closed the connection"));
+    if (got == 0)
+        return sys::fail(sys::Error::from_errno(ECONNRESET, "D-Bus peer closed the connection"));
     buf.append(chunk, static_cast<size_t>(got));
     return {};
 }
@@ -329,9 +388,10 @@ sys::Result<Connection> Connection::open(const std::string& path, bool hello_bus
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return sys::fail_errno("socket");
     c.fd_.reset(fd);
-    struct sockaddr_un sa{};
+    struct sockaddr_un sa {};
     sa.sun_family = AF_UNIX;
-    if (path.size() >= sizeof sa.sun_path) return sys::fail_invalid("D-Bus socket path \"" + path + "\" is too long");
+    if (path.size() >= sizeof sa.sun_path)
+        return sys::fail_invalid("D-Bus socket path \"" + path + "\" is too long");
     std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
     int rc;
     do rc = ::connect(fd, reinterpret_cast<struct sockaddr*>(&sa), sizeof sa);
@@ -347,9 +407,11 @@ sys::Result<Connection> Connection::open(const std::string& path, bool hello_bus
     }
     MD_TRY(c.send(std::string(1, '\0') + "AUTH EXTERNAL " + hex + "\r\n"));
     std::string line;
-    while (line.find("\r\n") == std::string::npos) MD_TRY_CTX(read_some(fd, line, 5000), "D-Bus authentication");
+    while (line.find("\r\n") == std::string::npos)
+        MD_TRY_CTX(read_some(fd, line, 5000), "D-Bus authentication");
     if (!line.starts_with("OK ")) {
-        return sys::fail(sys::Error::from_errno(EACCES, "D-Bus authentication refused: " + line.substr(0, line.find('\r'))));
+        return sys::fail(sys::Error::from_errno(
+            EACCES, "D-Bus authentication refused: " + line.substr(0, line.find('\r'))));
     }
     c.in_ = line.substr(line.find("\r\n") + 2);
     MD_TRY(c.send("BEGIN\r\n"));
@@ -388,14 +450,17 @@ sys::Result<Message> Connection::call(Message m, int timeout_ms) {
     int64_t deadline = now_ms() + timeout_ms;
     for (;;) {
         int64_t left = deadline - now_ms();
-        if (left <= 0) return sys::fail(sys::Error::from_errno(ETIMEDOUT, "wait for the reply to " + m.member));
+        if (left <= 0)
+            return sys::fail(
+                sys::Error::from_errno(ETIMEDOUT, "wait for the reply to " + m.member));
         Message r = MD_TRY(read_message(static_cast<int>(left)));
         if (r.type == MessageType::signal) {
             signals_.push_back(std::move(r));
             continue;
         }
         if (r.reply_serial != serial) continue;  // a reply to a call we gave up on
-        if (r.type == MessageType::error) return sys::fail(sys::Error::invalid(m.member + ": " + error_text(r)));
+        if (r.type == MessageType::error)
+            return sys::fail(sys::Error::invalid(m.member + ": " + error_text(r)));
         return r;
     }
 }

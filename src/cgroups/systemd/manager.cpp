@@ -24,7 +24,8 @@ sys::Result<Bus> connect_systemd() {
     // bus to say Hello to and every connection gets the manager's signals.
     auto p = dbus::Connection::open(kPrivateSocket, false);
     if (p) return Bus{std::move(*p), true};
-    return sys::fail(std::move(c.error()).wrap("connect to systemd (and \"" + std::string(kPrivateSocket) +
+    return sys::fail(std::move(c.error()).wrap("connect to systemd (and \"" +
+                                               std::string(kPrivateSocket) +
                                                "\": " + p.error().message() + ")"));
 }
 
@@ -50,8 +51,10 @@ sys::Result<void> subscribe(Bus& bus) {
         match.destination = "org.freedesktop.DBus";
         match.signature = "s";
         dbus::Writer w;
-        w.string("type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.systemd1.Manager',"
-                 "member='JobRemoved',path='/org/freedesktop/systemd1'");
+        w.string(
+            "type='signal',sender='org.freedesktop.systemd1',"
+            "interface='org.freedesktop.systemd1.Manager',"
+            "member='JobRemoved',path='/org/freedesktop/systemd1'");
         match.body = w.data();
         MD_TRY(bus.conn.call(std::move(match), kTimeoutMs));
     }
@@ -63,7 +66,8 @@ sys::Result<void> subscribe(Bus& bus) {
 sys::Result<std::string> wait_job(Bus& bus, const std::string& job) {
     for (;;) {
         auto sig = bus.conn.next_signal(kTimeoutMs);
-        if (!sig) return sys::fail(std::move(sig.error()).wrap("wait for systemd job \"" + job + "\""));
+        if (!sig)
+            return sys::fail(std::move(sig.error()).wrap("wait for systemd job \"" + job + "\""));
         if (sig->member != "JobRemoved" || sig->signature != "uoss") continue;
         dbus::Reader r(sig->body);
         MD_TRY(r.u32());
@@ -96,7 +100,8 @@ sys::Result<void> SystemdManager::set(const Resources& r) {
     // create-time limits back into the cgroup.
     auto props = MD_TRY(resource_properties(r, inner_->version()));
     Bus bus = MD_TRY_CTX(connect_systemd(), "update unit \"" + unit_.unit + "\"");
-    MD_TRY_CTX(bus.conn.call(manager_call("SetUnitProperties", "sba(sv)", set_unit_properties_body(unit_.unit, props)),
+    MD_TRY_CTX(bus.conn.call(manager_call("SetUnitProperties", "sba(sv)",
+                                          set_unit_properties_body(unit_.unit, props)),
                              kTimeoutMs),
                "update unit \"" + unit_.unit + "\"");
     return inner_->set(r);
@@ -135,12 +140,14 @@ sys::Result<void> SystemdManager::start_unit(pid_t pid) {
     Bus bus = MD_TRY(connect_systemd());
     MD_TRY(subscribe(bus));
     log_->debug("systemd: StartTransientUnit \"" + unit_.unit + "\" in \"" + unit_.slice + "\"");
-    auto reply = MD_TRY(bus.conn.call(
-        manager_call("StartTransientUnit", "ssa(sv)a(sa(sv))", start_transient_unit_body(unit_.unit, props)),
-        kTimeoutMs));
+    auto reply = MD_TRY(bus.conn.call(manager_call("StartTransientUnit", "ssa(sv)a(sa(sv))",
+                                                   start_transient_unit_body(unit_.unit, props)),
+                                      kTimeoutMs));
     std::string job = job_of(reply);
     std::string result = MD_TRY(wait_job(bus, job));
-    if (result != "done") return sys::fail(sys::Error::from_errno(EIO, "systemd job " + job + " ended \"" + result + "\""));
+    if (result != "done")
+        return sys::fail(
+            sys::Error::from_errno(EIO, "systemd job " + job + " ended \"" + result + "\""));
     return {};
 }
 
@@ -158,7 +165,8 @@ sys::Result<void> SystemdManager::destroy() {
             auto reply = bus->conn.call(manager_call("StopUnit", "ss", w.data()), kTimeoutMs);
             if (reply) {
                 auto result = wait_job(*bus, job_of(*reply));
-                if (!result) log_->warn("stop unit \"" + unit_.unit + "\": " + result.error().message());
+                if (!result)
+                    log_->warn("stop unit \"" + unit_.unit + "\": " + result.error().message());
             } else if (reply.error().message().find("NoSuchUnit") == std::string::npos) {
                 // Gone already is fine: a scope whose processes all exited is collected.
                 return sys::fail(std::move(reply.error()).wrap("stop unit \"" + unit_.unit + "\""));
@@ -168,11 +176,13 @@ sys::Result<void> SystemdManager::destroy() {
     return inner_->destroy();
 }
 
-sys::Result<std::unique_ptr<Manager>> make_systemd_manager(const std::string& cgroups_path, const std::string& root,
-                                                           bool started, const sys::Logger& log) {
+sys::Result<std::unique_ptr<Manager>> make_systemd_manager(const std::string& cgroups_path,
+                                                           const std::string& root, bool started,
+                                                           const sys::Logger& log) {
     UnitPath u = MD_TRY(parse_cgroups_path(cgroups_path));
     auto inner = MD_TRY(make_manager(Config{root, u.path}, log));
-    return std::unique_ptr<Manager>(std::make_unique<SystemdManager>(std::move(u), std::move(inner), started, log));
+    return std::unique_ptr<Manager>(
+        std::make_unique<SystemdManager>(std::move(u), std::move(inner), started, log));
 }
 
 }  // namespace mydocker::cgroups::systemd

@@ -22,7 +22,8 @@ inline constexpr const char* kPrivateSocket = "/run/systemd/private";
 /// `started` is for a unit an earlier command started (delete, update, pause...).
 class SystemdManager final : public Manager {
   public:
-    SystemdManager(UnitPath unit, std::unique_ptr<Manager> inner, bool started, const sys::Logger& log)
+    SystemdManager(UnitPath unit, std::unique_ptr<Manager> inner, bool started,
+                   const sys::Logger& log)
         : unit_(std::move(unit)), inner_(std::move(inner)), started_(started), log_(&log) {}
 
     Version version() const override { return inner_->version(); }
@@ -57,7 +58,8 @@ class SystemdManager final : public Manager {
 };
 
 /// The manager for cgroupsPath "slice:prefix:name" under cgroupfs root `root`.
-sys::Result<std::unique_ptr<Manager>> make_systemd_manager(const std::string& cgroups_path, const std::string& root,
-                                                           bool started, const sys::Logger& log);
+sys::Result<std::unique_ptr<Manager>> make_systemd_manager(const std::string& cgroups_path,
+                                                           const std::string& root, bool started,
+                                                           const sys::Logger& log);
 
 }  // namespace mydocker::cgroups::systemd

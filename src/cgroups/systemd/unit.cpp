@@ -17,8 +17,8 @@ sys::Error bad_path(const std::string& p, const std::string& why) {
 // A unit name's characters (systemd's unit_name_is_valid: [A-Za-z0-9:_.\\-@]).
 bool valid_unit_chars(const std::string& s) {
     for (char c : s) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
-                  c == '_' || c == '.' || c == '-' || c == '\\' || c == '@';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == ':' || c == '_' || c == '.' || c == '-' || c == '\\' || c == '@';
         if (!ok) return false;
     }
     return true;
@@ -28,11 +28,13 @@ bool valid_unit_chars(const std::string& s) {
 
 sys::Result<std::string> expand_slice(const std::string& name) {
     const std::string suffix = ".slice";
-    if (name.size() < suffix.size() || !name.ends_with(suffix) || name.find('/') != std::string::npos)
+    if (name.size() < suffix.size() || !name.ends_with(suffix) ||
+        name.find('/') != std::string::npos)
         return sys::fail_invalid("invalid slice name \"" + name + "\"");
     if (name == "-.slice") return std::string("/");
     std::string base = name.substr(0, name.size() - suffix.size());
-    if (base.empty() || base.front() == '-' || base.back() == '-' || base.find("--") != std::string::npos)
+    if (base.empty() || base.front() == '-' || base.back() == '-' ||
+        base.find("--") != std::string::npos)
         return sys::fail_invalid("invalid slice name \"" + name + "\"");
     // "a-b-c.slice" lives in "a-b.slice", which lives in "a.slice".
     std::string path;
@@ -57,12 +59,14 @@ sys::Result<UnitPath> parse_cgroups_path(const std::string& cgroups_path) {
         start = colon + 1;
     }
     if (parts.size() != 3)
-        return sys::fail(bad_path(cgroups_path, "expected \"slice:prefix:name\" for the systemd cgroup driver"));
+        return sys::fail(
+            bad_path(cgroups_path, "expected \"slice:prefix:name\" for the systemd cgroup driver"));
     UnitPath u;
     u.slice = parts[0].empty() ? "system.slice" : parts[0];
     const std::string& prefix = parts[1];
     const std::string& name = parts[2];
-    if (name.empty()) return sys::fail(bad_path(cgroups_path, "the name (after the second ':') is empty"));
+    if (name.empty())
+        return sys::fail(bad_path(cgroups_path, "the name (after the second ':') is empty"));
     auto slice_path_r = expand_slice(u.slice);
     if (!slice_path_r) return sys::fail(bad_path(cgroups_path, slice_path_r.error().context()));
     std::string slice_path = *slice_path_r;
@@ -75,9 +79,12 @@ sys::Result<UnitPath> parse_cgroups_path(const std::string& cgroups_path) {
         size_t last = u.path.rfind('/');
         if (parts[0].empty()) {
             // The parent is the one the name implies ("a-b.slice" is in "a.slice").
-            u.slice = last == 0 ? "-.slice" : u.path.substr(u.path.rfind('/', last - 1) + 1, last - u.path.rfind('/', last - 1) - 1);
+            u.slice = last == 0 ? "-.slice"
+                                : u.path.substr(u.path.rfind('/', last - 1) + 1,
+                                                last - u.path.rfind('/', last - 1) - 1);
         } else if (u.path.substr(0, last) != (slice_path == "/" ? "" : slice_path)) {
-            return sys::fail(bad_path(cgroups_path, "slice \"" + name + "\" is not a child of \"" + u.slice + "\""));
+            return sys::fail(bad_path(
+                cgroups_path, "slice \"" + name + "\" is not a child of \"" + u.slice + "\""));
         }
     } else {
         u.unit = (prefix.empty() ? "" : prefix + "-") + name + ".scope";
@@ -126,19 +133,23 @@ sys::Result<std::vector<Property>> resource_properties(const Resources& r, Versi
     p.push_back({v2 ? "IOAccounting" : "BlockIOAccounting", true});
     auto limit = [](int64_t x) -> uint64_t { return x < 0 ? kInfinity : static_cast<uint64_t>(x); };
     if (r.memory) {
-        if (r.memory->limit && *r.memory->limit != 0) p.push_back({v2 ? "MemoryMax" : "MemoryLimit", limit(*r.memory->limit)});
+        if (r.memory->limit && *r.memory->limit != 0)
+            p.push_back({v2 ? "MemoryMax" : "MemoryLimit", limit(*r.memory->limit)});
         if (v2 && r.memory->reservation && *r.memory->reservation > 0)
             p.push_back({"MemoryLow", static_cast<uint64_t>(*r.memory->reservation)});
         if (v2) {
             auto swap = MD_TRY(v2_swap_max(r.memory->limit, r.memory->swap));
-            if (swap) p.push_back({"MemorySwapMax", *swap == "max" ? kInfinity : std::stoull(*swap)});
+            if (swap)
+                p.push_back({"MemorySwapMax", *swap == "max" ? kInfinity : std::stoull(*swap)});
         }
     }
     if (r.cpu) {
         const CpuResources& c = *r.cpu;
         if (c.shares && *c.shares) {
-            if (v2) p.push_back({"CPUWeight", shares_to_weight(*c.shares)});
-            else p.push_back({"CPUShares", *c.shares});
+            if (v2)
+                p.push_back({"CPUWeight", shares_to_weight(*c.shares)});
+            else
+                p.push_back({"CPUShares", *c.shares});
         }
         // systemd takes a quota per second, in steps of 10 ms (runc rounds up the same way).
         if ((c.quota && *c.quota != 0) || (c.period && *c.period != 0)) {
@@ -152,14 +163,19 @@ sys::Result<std::vector<Property>> resource_properties(const Resources& r, Versi
                 p.push_back({"CPUQuotaPerSecUSec", kInfinity});
             }
         }
-        if (!c.cpus.empty()) p.push_back({"AllowedCPUs", MD_TRY_CTX(cpuset_bits(c.cpus), "linux.resources.cpu.cpus")});
+        if (!c.cpus.empty())
+            p.push_back(
+                {"AllowedCPUs", MD_TRY_CTX(cpuset_bits(c.cpus), "linux.resources.cpu.cpus")});
         if (!c.mems.empty())
-            p.push_back({"AllowedMemoryNodes", MD_TRY_CTX(cpuset_bits(c.mems), "linux.resources.cpu.mems")});
+            p.push_back({"AllowedMemoryNodes",
+                         MD_TRY_CTX(cpuset_bits(c.mems), "linux.resources.cpu.mems")});
     }
     if (r.pids && r.pids->limit != 0) p.push_back({"TasksMax", limit(r.pids->limit)});
     if (r.block_io && r.block_io->weight && *r.block_io->weight) {
-        if (v2) p.push_back({"IOWeight", blkio_weight_to_io_weight(*r.block_io->weight)});
-        else p.push_back({"BlockIOWeight", uint64_t{*r.block_io->weight}});
+        if (v2)
+            p.push_back({"IOWeight", blkio_weight_to_io_weight(*r.block_io->weight)});
+        else
+            p.push_back({"BlockIOWeight", uint64_t{*r.block_io->weight}});
     }
     return p;
 }

@@ -32,7 +32,8 @@ sys::Result<UnitPath> parse_cgroups_path(const std::string& cgroups_path);
 sys::Result<std::string> expand_slice(const std::string& name);
 
 /// A property value of the few D-Bus types systemd's unit properties use here.
-using Value = std::variant<std::string, bool, uint64_t, std::vector<uint32_t>, std::vector<uint8_t>>;
+using Value =
+    std::variant<std::string, bool, uint64_t, std::vector<uint32_t>, std::vector<uint8_t>>;
 /// One unit property: its name and value.
 struct Property {
     std::string name;

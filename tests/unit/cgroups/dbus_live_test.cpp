@@ -29,8 +29,8 @@ class DbusLive : public ::testing::Test {
             ::close(p[0]);
             std::string addr = "--address=unix:path=" + socket_;
             std::string print = "--print-address=" + std::to_string(p[1]);
-            ::execl("/usr/bin/dbus-daemon", "dbus-daemon", "--session", "--nofork", "--nopidfile", addr.c_str(),
-                    print.c_str(), static_cast<char*>(nullptr));
+            ::execl("/usr/bin/dbus-daemon", "dbus-daemon", "--session", "--nofork", "--nopidfile",
+                    addr.c_str(), print.c_str(), static_cast<char*>(nullptr));
             ::_exit(127);
         }
         ::close(p[1]);
@@ -83,7 +83,8 @@ TEST_F(DbusLive, HelloCallErrorAndSignal) {
     EXPECT_TRUE(ok) << ok.error().message();
     auto bad = c->call(bus_call("NoSuchMethod"), 5000);
     ASSERT_FALSE(bad);
-    EXPECT_NE(bad.error().message().find("org.freedesktop.DBus.Error.UnknownMethod"), std::string::npos)
+    EXPECT_NE(bad.error().message().find("org.freedesktop.DBus.Error.UnknownMethod"),
+              std::string::npos)
         << bad.error().message();
 }
 

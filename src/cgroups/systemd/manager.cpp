@@ -14,19 +14,13 @@ constexpr int kTimeoutMs = 30000;
 
 struct Bus {
     dbus::Connection conn;
-    bool private_socket = false;
 };
 
+// The system bus, as runc. (systemd's private socket, /run/systemd/private, for hosts without
+// dbus-daemon, is not used: a first try there had our calls time out, not yet understood.)
 sys::Result<Bus> connect_systemd() {
-    auto c = dbus::Connection::open(kSystemBus, true);
-    if (c) return Bus{std::move(*c), false};
-    // No dbus-daemon (an early-boot or minimal host): systemd's own socket, where there is no
-    // bus to say Hello to and every connection gets the manager's signals.
-    auto p = dbus::Connection::open(kPrivateSocket, false);
-    if (p) return Bus{std::move(*p), true};
-    return sys::fail(std::move(c.error()).wrap("connect to systemd (and \"" +
-                                               std::string(kPrivateSocket) +
-                                               "\": " + p.error().message() + ")"));
+    auto c = MD_TRY_CTX(dbus::Connection::open(kSystemBus, true), "connect to systemd");
+    return Bus{std::move(c)};
 }
 
 dbus::Message manager_call(const std::string& member, std::string signature, std::string body) {
@@ -43,21 +37,19 @@ dbus::Message manager_call(const std::string& member, std::string signature, std
 // Asks for the manager's JobRemoved signals (on the bus: a match rule, and Subscribe, without
 // which systemd emits nothing on the system bus).
 sys::Result<void> subscribe(Bus& bus) {
-    if (!bus.private_socket) {
-        dbus::Message match;
-        match.path = "/org/freedesktop/DBus";
-        match.interface = "org.freedesktop.DBus";
-        match.member = "AddMatch";
-        match.destination = "org.freedesktop.DBus";
-        match.signature = "s";
-        dbus::Writer w;
-        w.string(
-            "type='signal',sender='org.freedesktop.systemd1',"
-            "interface='org.freedesktop.systemd1.Manager',"
-            "member='JobRemoved',path='/org/freedesktop/systemd1'");
-        match.body = w.data();
-        MD_TRY(bus.conn.call(std::move(match), kTimeoutMs));
-    }
+    dbus::Message match;
+    match.path = "/org/freedesktop/DBus";
+    match.interface = "org.freedesktop.DBus";
+    match.member = "AddMatch";
+    match.destination = "org.freedesktop.DBus";
+    match.signature = "s";
+    dbus::Writer w;
+    w.string(
+        "type='signal',sender='org.freedesktop.systemd1',"
+        "interface='org.freedesktop.systemd1.Manager',"
+        "member='JobRemoved',path='/org/freedesktop/systemd1'");
+    match.body = w.data();
+    MD_TRY(bus.conn.call(std::move(match), kTimeoutMs));
     MD_TRY(bus.conn.call(manager_call("Subscribe", "", ""), kTimeoutMs));
     return {};
 }

@@ -14,8 +14,6 @@ namespace mydocker::cgroups::systemd {
 
 /// The system bus socket, where systemd's manager answers on a systemd host.
 inline constexpr const char* kSystemBus = "/run/dbus/system_bus_socket";
-/// systemd's own peer-to-peer socket, used when no dbus-daemon runs.
-inline constexpr const char* kPrivateSocket = "/run/systemd/private";
 
 /// A Manager over the unit `unit`. The unit is started by the first add_process(pid) (a scope
 /// needs its first process), with the properties of the resources set() gave before it;

@@ -67,6 +67,9 @@ public:
     /// The files join_self_v1() writes "0" into, in its order (v1: each hierarchy's `tasks`),
     /// so that a parent can open them for the process that joins; none on v2.
     virtual std::vector<std::string> self_join_files() const { return {}; }
+    /// True when the cgroup cannot exist before its first process (a systemd scope): the
+    /// caller then sets the limits and adds the process after the clone, never self-joins.
+    virtual bool needs_process_to_apply() const { return false; }
     /// Freeze or thaw every process in the cgroup; returns once the kernel reports the state.
     virtual sys::Result<void> freeze(FreezerState state) = 0;
     /// The current freezer state.

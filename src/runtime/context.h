@@ -14,6 +14,9 @@ struct Context {
     // Where generated seccomp programs are kept for the next container with the same
     // profile (compile_seccomp); empty: generated every time.
     std::string seccomp_cache;
+    // The systemd cgroup driver (--systemd-cgroup): cgroupsPath is "slice:prefix:name" and
+    // each container's cgroup is a transient unit of systemd's.
+    bool systemd_cgroup = false;
 };
 
 }  // namespace mydocker::runtime

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "cgroups/systemd/manager.h"
 #include "runtime/capabilities.h"
 #include "runtime/console.h"
 #include "runtime/container.h"
@@ -162,7 +163,16 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     ctx.log.debug("create \"" + opts.id + "\" in \"" + dir + "\"");
     // Declared before `undo`: its undo steps use it, so it must outlive them.
     std::string cg_path = cgroup_path_for(spec, opts.id);
-    auto mgr = MD_TRY(cgroups::make_manager(cgroups::Config{ctx.cgroup_root, cg_path}, ctx.log));
+    std::unique_ptr<cgroups::Manager> mgr;
+    std::string systemd_cgroup;
+    if (ctx.systemd_cgroup) {
+        // runc's default for an empty cgroupsPath under systemd: a scope in system.slice.
+        systemd_cgroup = lx.cgroups_path.empty() ? "system.slice:mydocker:" + opts.id : lx.cgroups_path;
+        mgr = MD_TRY(cgroups::systemd::make_systemd_manager(systemd_cgroup, ctx.cgroup_root, false, ctx.log));
+        cg_path = mgr->path();
+    } else {
+        mgr = MD_TRY(cgroups::make_manager(cgroups::Config{ctx.cgroup_root, cg_path}, ctx.log));
+    }
     bool cgroup_made = false;
     sys::CleanupStack undo;
     Created out;
@@ -173,7 +183,8 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     // no migration takes the kernel's threadgroup lock, which costs an RCU grace period.
     // Not with a new user namespace: its root may not write the host's cgroup files.
     // Nor from a bridge: init starts in the joined user namespace.
-    const bool self_join = !new_cgroup_ns && !new_user_ns && !bridge;
+    // Nor when the cgroup is a systemd scope, which starts with its first process.
+    const bool self_join = !new_cgroup_ns && !new_user_ns && !bridge && !mgr->needs_process_to_apply();
     // With nothing to clone into (pure v1), the cgroup need not exist before the clone: the
     // parent makes it and sets its limits while init unshares and mounts (the two run on two
     // CPUs), and init joins at CGROUP_READY, before anything that needs the cgroup.
@@ -467,6 +478,7 @@ sys::Result<Created> create_container(const Context& ctx, const CreateOptions& o
     st.rootfs = spec.root.path;
     st.created = sys::now_rfc3339();
     st.cgroup_path = cg_path;
+    st.systemd_cgroup = systemd_cgroup;
     st.owner = "";
     st.no_pivot = opts.no_pivot;
     st.annotations = spec.annotations;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroups/systemd/manager.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/lifecycle.h"
@@ -16,6 +17,9 @@ namespace mydocker::runtime {
 namespace {
 
 sys::Result<std::unique_ptr<cgroups::Manager>> manager_of(const Context& ctx, const ContainerState& st) {
+    // A unit's cgroup: delete stops the unit (systemd removes the cgroup with it).
+    if (!st.systemd_cgroup.empty())
+        return cgroups::systemd::make_systemd_manager(st.systemd_cgroup, ctx.cgroup_root, true, ctx.log);
     return cgroups::make_manager(cgroups::Config{ctx.cgroup_root, st.cgroup_path}, ctx.log);
 }
 

@@ -68,6 +68,7 @@ sys::Result<ContainerState> load_state(const Context& ctx, const std::string& id
         st.rootfs = j.value("rootfs", "");
         st.created = j.value("created", "");
         st.cgroup_path = j.value("cgroup_path", "");
+        st.systemd_cgroup = j.value("systemd_cgroup", "");
         st.owner = j.value("owner", "");
         st.no_pivot = j.value("no_pivot", false);
         if (j.contains("annotations")) st.annotations = j["annotations"].get<std::map<std::string, std::string>>();
@@ -83,6 +84,7 @@ sys::Result<void> save_state(const Context& ctx, const ContainerState& st, std::
               {"cgroup_path", st.cgroup_path}, {"owner", st.owner}, {"no_pivot", st.no_pivot},
               {"annotations", st.annotations}};
     if (st.poststart_hooks) j["poststart_hooks"] = true;
+    if (!st.systemd_cgroup.empty()) j["systemd_cgroup"] = st.systemd_cgroup;
     if (st.poststop_hooks) j["poststop_hooks"] = true;
     std::string text = sys::json_text(j);
     if (!config.empty()) {

@@ -33,6 +33,9 @@ struct ContainerState {
     std::string rootfs;
     std::string created;  // RFC 3339
     std::string cgroup_path;
+    // The systemd driver's cgroupsPath ("slice:prefix:name") when a unit holds the cgroup
+    // (cgroup_path is then the unit's cgroup), else empty.
+    std::string systemd_cgroup;
     std::string owner;
     bool no_pivot = false;
     std::map<std::string, std::string> annotations;

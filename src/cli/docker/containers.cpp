@@ -121,6 +121,7 @@ void add_run_flags(CLI::App* cmd, ec::RunRequest& r, std::string& entrypoint, bo
     cmd->add_option("--dns", r.dns, "set a DNS server")->allow_extra_args(false);
     cmd->add_option("--add-host", r.add_hosts, "add a host-to-IP line to /etc/hosts (HOST:IP)")->allow_extra_args(false);
     cmd->add_option("--cgroup-parent", r.cgroup_parent, "parent cgroup of the container's cgroup");
+    cmd->add_option("--cgroup-manager", r.cgroup_manager, "cgroupfs, or systemd: the container in a transient scope unit");
     cmd->add_option("--log-driver", r.log_driver, "logging driver: json-file (default) or none");
     cmd->add_option("--log-opt", r.log_opts, "log driver option: max-size=SIZE (10m), max-file=N")->allow_extra_args(false);
 }

@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     app.add_option("--log-format", g.log_format, "log format: text or json")->check(CLI::IsMember({"text", "json"}));
     app.add_option("--log-level", g.log_level, "log level: debug, info, warn, error");
     app.add_flag("--debug", g.debug, "enable debug logging");
-    app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use systemd cgroups (not supported: no systemd here)");
+    app.add_flag("--systemd-cgroup", g.systemd_cgroup, "put containers in systemd transient units (cgroupsPath \"slice:prefix:name\")");
     app.add_option("--rootless", g.rootless, "accepted for runc compatibility");
     app.add_option("--criu", g.criu, "accepted for runc compatibility (checkpoint is not supported)");
     for (Register reg : registrations_for(argc, argv)) reg(app, g);
@@ -100,12 +100,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     g.logger = std::move(*logger);
-    if (g.systemd_cgroup) {
-        // Accepted so callers configured for systemd still work; cgroupsPath is then used
-        // verbatim under cgroupfs, which is what a host without systemd has.
-        g.logger->warn("--systemd-cgroup is not supported (no systemd driver); using cgroupfs");
-    }
     runtime::Context ctx{*g.logger, g.root};
+    ctx.systemd_cgroup = g.systemd_cgroup;
     auto rc = g.action(ctx);
     if (!rc) {
         std::string msg = rc.error().message();

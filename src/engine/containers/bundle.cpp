@@ -351,7 +351,14 @@ sys::Result<Json> build_config(const Context& ctx, const Container& c, const Net
     }
 
     Json& linux = spec["linux"];
-    linux["cgroupsPath"] = "/" + c.host.cgroup_parent + "/" + c.id;
+    if (c.host.cgroup_manager == "systemd") {
+        // A scope "mydocker-<id>.scope" in the parent when it is a slice (as podman's
+        // machine.slice), else in system.slice.
+        const std::string& p = c.host.cgroup_parent;
+        linux["cgroupsPath"] = (p.ends_with(".slice") ? p : std::string("system.slice")) + ":mydocker:" + c.id;
+    } else {
+        linux["cgroupsPath"] = "/" + c.host.cgroup_parent + "/" + c.id;
+    }
     if (c.host.network_mode == "host" || !net.netns_path.empty()) {
         Json ns = Json::array();
         for (const auto& n : linux["namespaces"])

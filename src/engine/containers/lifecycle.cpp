@@ -197,6 +197,7 @@ sys::Result<Launched> launch(const Context& ctx, Container& c, const LaunchIo& l
     co.rootfs_mount = rootfs_mount.get();
     for (int i = 0; i < 3; ++i) co.stdio[i] = lio.stdio[i];
     auto rctx = ctx.runtime();
+    rctx.systemd_cgroup = c.host.cgroup_manager == "systemd";
     auto mark_running = [&c](pid_t pid, uint64_t pid_start) {
         c.state.status = "running";
         c.state.pid = pid;

@@ -358,6 +358,9 @@ sys::Result<Container> prepare(const RunRequest& req, const images::Image& image
     if (req.cgroup_parent.empty() || req.cgroup_parent.find("..") != std::string::npos)
         return sys::fail(flag_error("--cgroup-parent", req.cgroup_parent, "must be a cgroup path without \"..\""));
     h.cgroup_parent = req.cgroup_parent;
+    if (req.cgroup_manager != "cgroupfs" && req.cgroup_manager != "systemd")
+        return sys::fail(flag_error("--cgroup-manager", req.cgroup_manager, "must be \"cgroupfs\" or \"systemd\""));
+    h.cgroup_manager = req.cgroup_manager;
     MD_TRY(prepare_log(req, c));
 
     // Mounts: -v (binds and volumes), --tmpfs; one destination once.

@@ -34,6 +34,7 @@ struct RunRequest {
     std::vector<std::string> expose;               // --expose PORT[/PROTO]
     std::vector<std::string> dns, add_hosts;       // --dns, --add-host
     std::string cgroup_parent = "mydocker";
+    std::string cgroup_manager = "cgroupfs";       // --cgroup-manager cgroupfs | systemd
     std::string log_driver = "json-file";          // --log-driver json-file | none
     std::vector<std::string> log_opts;             // --log-opt KEY=VALUE
     std::string pull = "missing";                  // --pull missing | always | never

@@ -113,7 +113,7 @@ std::string to_json(const Container& c, bool pretty) {
                        {"Init", h.init},
                        {"Tmpfs", tmpfs},
                        {"Ulimits", h.ulimits},
-                       {"CgroupParent", h.cgroup_parent},
+                       {"CgroupParent", h.cgroup_parent}, {"CgroupManager", h.cgroup_manager},
                        {"Memory", h.memory},
                        {"MemorySwap", h.memory_swap},
                        {"NanoCpus", h.nano_cpus},
@@ -209,6 +209,7 @@ sys::Result<Container> from_json(const std::string& text) {
         c.host.tmpfs = get_map(h, "Tmpfs");
         c.host.ulimits = get_or<std::vector<std::string>>(h, "Ulimits", {});
         c.host.cgroup_parent = get_or<std::string>(h, "CgroupParent", "mydocker");
+        c.host.cgroup_manager = get_or<std::string>(h, "CgroupManager", "cgroupfs");
         c.host.memory = get_or<int64_t>(h, "Memory", 0);
         c.host.memory_swap = get_or<int64_t>(h, "MemorySwap", 0);
         c.host.nano_cpus = get_or<int64_t>(h, "NanoCpus", 0);

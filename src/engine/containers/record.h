@@ -57,6 +57,9 @@ struct HostConfig {
     std::map<std::string, std::string> tmpfs;  // path -> options
     std::vector<std::string> ulimits;          // "nofile=1024:2048"
     std::string cgroup_parent = "mydocker";
+    // "systemd": the container's cgroup is a transient scope of systemd's (podman's
+    // --cgroup-manager); "cgroupfs": a directory under cgroup_parent.
+    std::string cgroup_manager = "cgroupfs";
     // bridge (the default), none, host, container:<id>, or a network's name.
     std::string network_mode = "bridge";
     std::vector<networks::PortBinding> port_bindings;  // -p (host_port 0: any free one)

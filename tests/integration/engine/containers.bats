@@ -48,9 +48,10 @@ teardown() { engine_teardown; }
 	[[ "$status" -ne 0 ]]
 	md pause new
 	wait_for status_is new paused
-	[[ "$(cat "/sys/fs/cgroup/freezer/$CG_PARENT/$id/freezer.state")" == "FROZEN" ]]
+	cgroup_is freezer "$id" freezer.state FROZEN cgroup.freeze 1
 	md unpause "${id:0:8}"
 	wait_for status_is new running
+	cgroup_is freezer "$id" freezer.state THAWED cgroup.freeze 0
 }
 
 @test "logs -f follows until the container exits; --since" {

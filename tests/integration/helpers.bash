@@ -31,9 +31,13 @@ export RUNTIME
 # $BUILD_DIR/tools; when that is missing, require_recvtty compiles it once per bats run.
 RECVTTY="${RECVTTY:-${BUILD_DIR:+$BUILD_DIR/tools/recvtty}}"
 
-# Where the hierarchies are mounted: one per v1 controller here, plus the cgroup2 mount of a
-# hybrid host (unified/). Cleanup looks for the test's cgroups in each of them.
+# Where the hierarchies are mounted: on a v1 host one per controller, plus the cgroup2 mount
+# of a hybrid host (unified/); on a v2 host (Debian 12 and most current distributions) the
+# one cgroup2 hierarchy itself. Cleanup looks for the test's cgroups in each of them.
 CGROUP_ROOT=/sys/fs/cgroup
+# CGROUP_V2: 1 when cgroup2 alone is mounted at $CGROUP_ROOT (as the runtimes decide it).
+CGROUP_V2=""
+[[ "$(stat -fc %T "$CGROUP_ROOT" 2>/dev/null)" != cgroup2fs ]] || CGROUP_V2=1
 
 # A hung runtime must not hang the suite (ctest only stops a whole file, after 600 s).
 BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-120}"
@@ -121,13 +125,16 @@ remove_test_cgroups() {
 	local path hier dir i
 	for path in "${CGROUP_PATHS[@]}"; do
 		[[ "$path" == *mydocker-test* ]] || continue
-		for hier in "$CGROUP_ROOT"/*/; do
-			dir="${hier%/}/${path#/}"
+		for hier in $(cgroup_hierarchies); do
+			dir="$hier/${path#/}"
 			[[ -d "$dir" ]] || continue
 			# Thaw first: a frozen task never dies.
 			if [[ -f "$dir/freezer.state" ]]; then
 				echo THAWED >"$dir/freezer.state" 2>/dev/null || true
 			fi
+			while read -r sub; do
+				echo 0 >"$sub/cgroup.freeze" 2>/dev/null || true
+			done < <(find "$dir" -name cgroup.freeze -printf '%h\n')
 			while read -r sub; do
 				for ((i = 0; i < 50; i++)); do
 					xargs -r kill -KILL <"$sub/cgroup.procs" 2>/dev/null || true
@@ -302,18 +309,57 @@ wait_for_status() {
 	wait_for status_is "$1" "$2" || fail "container '$1' never became $2 (now: $(container_status "$1"))"
 }
 
-# cgroup_dir CONTROLLER: the test's cgroup directory in the v1 hierarchy of CONTROLLER.
-cgroup_dir() { echo "$CGROUP_ROOT/$1${CGROUP_PATH}"; }
+# cgroup_v2: true on a v2 host (see CGROUP_V2).
+cgroup_v2() { [[ -n "$CGROUP_V2" ]]; }
+
+# cgroup_hierarchies: the mount points a cgroup path can live under, one a line: every v1
+# hierarchy (and a hybrid host's unified/), or the v2 root alone.
+cgroup_hierarchies() {
+	local hier
+	if cgroup_v2; then
+		echo "$CGROUP_ROOT"
+		return
+	fi
+	for hier in "$CGROUP_ROOT"/*/; do
+		echo "${hier%/}"
+	done
+}
+
+# cgroup_dir CONTROLLER: the test's cgroup directory in the v1 hierarchy of CONTROLLER; on a
+# v2 host, in the one hierarchy (whatever the CONTROLLER).
+cgroup_dir() {
+	if cgroup_v2; then
+		echo "$CGROUP_ROOT${CGROUP_PATH}"
+	else
+		echo "$CGROUP_ROOT/$1${CGROUP_PATH}"
+	fi
+}
 
 # cgroup_read CONTROLLER FILE: the content of the test cgroup's FILE.
 cgroup_read() { cat "$(cgroup_dir "$1")/$2"; }
 
+# cgroup_is CONTROLLER V1-FILE V1-VALUE V2-FILE V2-VALUE: the test cgroup's file holds the
+# value: the V1 pair on a v1 host (in CONTROLLER's hierarchy), the V2 pair on a v2 host. A
+# file named "-" checks nothing on that version (a knob it does not have).
+#   cgroup_is cpu cpu.cfs_quota_us 50000 cpu.max "50000 100000"
+cgroup_is() {
+	local file want got
+	if cgroup_v2; then
+		file="$4" want="$5"
+	else
+		file="$2" want="$3"
+	fi
+	[[ "$file" != - ]] || return 0
+	got="$(cgroup_read "$1" "$file")" || fail "cannot read $(cgroup_dir "$1")/$file"
+	[[ "$got" == "$want" ]] || fail "$(cgroup_dir "$1")/$file holds '$got', expected '$want'"
+}
+
 # no_cgroup_left: no hierarchy holds the test's cgroup any more.
 no_cgroup_left() {
 	local hier
-	for hier in "$CGROUP_ROOT"/*/; do
-		[[ ! -d "${hier%/}${CGROUP_PATH}" ]] || {
-			echo "cgroup left: ${hier%/}${CGROUP_PATH}" >&2
+	for hier in $(cgroup_hierarchies); do
+		[[ ! -d "$hier${CGROUP_PATH}" ]] || {
+			echo "cgroup left: $hier${CGROUP_PATH}" >&2
 			return 1
 		}
 	done

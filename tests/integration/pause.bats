@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# `pause` / `resume`: the freezer cgroup (v1 here: freezer.state).
+# `pause` / `resume`: the freezer cgroup (v1: freezer.state; v2: cgroup.freeze).
 
 load helpers
 
@@ -8,14 +8,20 @@ load helpers
 	runtime pause "$CID"
 	assert_success
 	[ "$(container_status "$CID")" = paused ]
-	[ "$(cgroup_read freezer freezer.state)" = FROZEN ]
+	cgroup_is freezer freezer.state FROZEN cgroup.freeze 1
+	if cgroup_v2; then
+		grep -qx "frozen 1" "$(cgroup_dir -)/cgroup.events"
+	fi
 	runtime list --format json
 	echo "$output" | jq -e '.[0].status == "paused"'
 
 	runtime resume "$CID"
 	assert_success
 	[ "$(container_status "$CID")" = running ]
-	[ "$(cgroup_read freezer freezer.state)" = THAWED ]
+	cgroup_is freezer freezer.state THAWED cgroup.freeze 0
+	if cgroup_v2; then
+		grep -qx "frozen 0" "$(cgroup_dir -)/cgroup.events"
+	fi
 }
 
 @test "a paused container makes no progress until resumed" {

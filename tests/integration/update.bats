@@ -1,30 +1,41 @@
 #!/usr/bin/env bats
-# `update`: changes the resources of a running container's cgroup (v1 here).
+# `update`: changes the resources of a running container's cgroup (the v1 files, or the v2
+# ones on a v2 host: see cgroup_is in helpers.bash).
 
 load helpers
 
 setup() {
 	common_setup
-	[[ -d "$CGROUP_ROOT/memory" ]] || skip "needs the cgroup v1 memory hierarchy"
+	cgroup_v2 || [[ -d "$CGROUP_ROOT/memory" ]] || skip "needs the cgroup v1 memory hierarchy or cgroup v2"
 }
 
 MiB=$((1024 * 1024))
 
-@test "update --memory changes memory.limit_in_bytes" {
+@test "update --memory changes memory.limit_in_bytes (v2: memory.max)" {
 	update_config '.linux.resources.memory = {"limit": 33554432}'
 	run_sleeping_container
-	[ "$(cgroup_read memory memory.limit_in_bytes)" -eq $((32 * MiB)) ]
+	cgroup_is memory memory.limit_in_bytes $((32 * MiB)) memory.max $((32 * MiB))
 	runtime update --memory $((64 * MiB)) "$CID"
 	assert_success
-	[ "$(cgroup_read memory memory.limit_in_bytes)" -eq $((64 * MiB)) ]
+	cgroup_is memory memory.limit_in_bytes $((64 * MiB)) memory.max $((64 * MiB))
+}
+
+@test "update --memory-swap changes the swap limit (v2: memory.swap.max, swap alone)" {
+	update_config '.linux.resources.memory = {"limit": 33554432, "swap": 67108864}'
+	run_sleeping_container
+	cgroup_v2 || [[ -f "$(cgroup_dir memory)/memory.memsw.limit_in_bytes" ]] || skip "no swap accounting"
+	cgroup_is memory memory.memsw.limit_in_bytes $((64 * MiB)) memory.swap.max $((32 * MiB))
+	runtime update --memory $((32 * MiB)) --memory-swap $((96 * MiB)) "$CID"
+	assert_success
+	cgroup_is memory memory.memsw.limit_in_bytes $((96 * MiB)) memory.swap.max $((64 * MiB))
 }
 
 @test "update --pids-limit and --cpu-share change the cgroup" {
 	run_sleeping_container
 	runtime update --pids-limit 77 --cpu-share 256 "$CID"
 	assert_success
-	[ "$(cgroup_read pids pids.max)" -eq 77 ]
-	[ "$(cgroup_read cpu cpu.shares)" -eq 256 ]
+	cgroup_is pids pids.max 77 pids.max 77
+	cgroup_is cpu cpu.shares 256 cpu.weight 10
 }
 
 @test "update -r FILE applies the resources in the JSON file" {
@@ -38,17 +49,17 @@ MiB=$((1024 * 1024))
 	JSON
 	runtime update -r "$BATS_TEST_TMPDIR/resources.json" "$CID"
 	assert_success
-	[ "$(cgroup_read memory memory.limit_in_bytes)" -eq $((48 * MiB)) ]
-	[ "$(cgroup_read cpu cpu.shares)" -eq 300 ]
-	[ "$(cgroup_read cpu cpu.cfs_quota_us)" -eq 20000 ]
-	[ "$(cgroup_read pids pids.max)" -eq 33 ]
+	cgroup_is memory memory.limit_in_bytes $((48 * MiB)) memory.max $((48 * MiB))
+	cgroup_is cpu cpu.shares 300 cpu.weight 12
+	cgroup_is cpu cpu.cfs_quota_us 20000 cpu.max "20000 100000"
+	cgroup_is pids pids.max 33 pids.max 33
 }
 
 @test "update -r - reads the resources from stdin" {
 	run_sleeping_container
 	run bash -c 'echo "{\"memory\": {\"limit\": 41943040}}" | "$RUNTIME" --root "$ROOT" update -r - "$CID" 3>&-'
 	assert_success
-	[ "$(cgroup_read memory memory.limit_in_bytes)" -eq $((40 * MiB)) ]
+	cgroup_is memory memory.limit_in_bytes $((40 * MiB)) memory.max $((40 * MiB))
 }
 
 @test "update of a new memory limit is enforced" {
@@ -62,7 +73,11 @@ MiB=$((1024 * 1024))
 	touch "$HOST_DIR/go"
 	wait_for_status "$CID" stopped
 	# The OOM killer leaves its mark in the cgroup.
-	grep -E '^oom_kill [1-9]' "$(cgroup_dir memory)/memory.oom_control"
+	if cgroup_v2; then
+		grep -E '^oom_kill [1-9]' "$(cgroup_dir memory)/memory.events"
+	else
+		grep -E '^oom_kill [1-9]' "$(cgroup_dir memory)/memory.oom_control"
+	fi
 }
 
 @test "update of an unknown container fails" {
@@ -75,9 +90,9 @@ MiB=$((1024 * 1024))
 	run_sleeping_container
 	runtime update --cpu-period 200000 --cpu-quota 40000 --cpuset-cpus 0 "$CID"
 	assert_success
-	[ "$(cgroup_read cpu cpu.cfs_period_us)" -eq 200000 ]
-	[ "$(cgroup_read cpu cpu.cfs_quota_us)" -eq 40000 ]
-	[ "$(cgroup_read cpuset cpuset.cpus)" = 0 ]
+	cgroup_is cpu cpu.cfs_period_us 200000 cpu.max "40000 200000"
+	cgroup_is cpu cpu.cfs_quota_us 40000 - -
+	cgroup_is cpuset cpuset.cpus 0 cpuset.cpus 0
 }
 
 @test "update of a stopped container fails" {

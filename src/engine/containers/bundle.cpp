@@ -162,6 +162,26 @@ sys::Result<std::vector<std::string>> overlay_lowers(const Context& ctx, const P
     return lowers;
 }
 
+// A kernel without "lowerdir+" (Debian 12's 6.1): the overlay is mounted in place with its
+// option string, cloned as a detached mount (open_tree) and unmounted at once, so that here
+// too only the container's mount namespace holds it. Invalid when a step fails: the caller
+// then mounts (or keeps) it in place.
+sys::UniqueFd clone_of_mount_in_place(const Context& ctx, const Container& c, const images::Image& image) {
+    Paths p = paths_of(ctx, c.id);
+    if (!mount_rootfs(ctx, c, image)) return sys::UniqueFd();
+    int t = ::open_tree(AT_FDCWD, p.rootfs.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (t < 0) {
+        ctx.log.debug(std::string("open_tree of the overlay: ") + std::strerror(errno) + ": kept in place");
+        return sys::UniqueFd();
+    }
+    sys::UniqueFd tree(t);
+    if (::umount2(p.rootfs.c_str(), MNT_DETACH) < 0) {
+        ctx.log.debug(std::string("unmount the overlay in place: ") + std::strerror(errno) + ": kept in place");
+        return sys::UniqueFd();
+    }
+    return tree;
+}
+
 }  // namespace
 
 sys::Result<sys::UniqueFd> open_rootfs(const Context& ctx, const Container& c, const images::Image& image) {
@@ -173,9 +193,9 @@ sys::Result<sys::UniqueFd> open_rootfs(const Context& ctx, const Container& c, c
     struct utsname un {};
     ::uname(&un);
     const std::string marker = sys::path_join(ctx.run_root, "overlay-no-lowerdir-plus");
-    if (auto seen = sys::read_file(marker); seen && *seen == un.release) return sys::UniqueFd();
+    if (auto seen = sys::read_file(marker); seen && *seen == un.release) return clone_of_mount_in_place(ctx, c, image);
     int fsfd = ::fsopen("overlay", FSOPEN_CLOEXEC);
-    if (fsfd < 0) return sys::UniqueFd();
+    if (fsfd < 0) return clone_of_mount_in_place(ctx, c, image);
     sys::UniqueFd fs(fsfd);
     // One layer per "lowerdir+" (Linux 6.8): fsconfig takes strings of up to 256 bytes.
     bool ok = true;
@@ -189,8 +209,8 @@ sys::Result<sys::UniqueFd> open_rootfs(const Context& ctx, const Container& c, c
         // where overlay still parsed a legacy option string).
         const int err = errno;
         if (err == EINVAL) (void)sys::write_file_atomic(marker, un.release, 0644);
-        ctx.log.debug(std::string("detached overlay: ") + std::strerror(err) + ": mounted in place instead");
-        return sys::UniqueFd();
+        ctx.log.debug(std::string("detached overlay: ") + std::strerror(err) + ": mounted in place and cloned instead");
+        return clone_of_mount_in_place(ctx, c, image);
     }
     return sys::UniqueFd(m);
 }

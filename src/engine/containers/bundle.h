@@ -25,8 +25,9 @@ Paths paths_of(const Context& ctx, const std::string& id);
 sys::Result<void> mount_rootfs(const Context& ctx, const Container& c, const images::Image& image);
 /// The same overlay as a detached mount (fsmount(2)), for init to attach in the container's
 /// own mount namespace (runtime::CreateOptions::rootfs_mount): the host's mount table then
-/// does not grow with every running container. Invalid where the kernel cannot (before 6.8:
-/// no "lowerdir+"); the caller then mounts it in place.
+/// does not grow with every running container. Before 6.8 (no "lowerdir+") a clone of the
+/// overlay mounted in place for a moment. Invalid where that fails too; the caller then
+/// mounts it in place.
 sys::Result<sys::UniqueFd> open_rootfs(const Context& ctx, const Container& c, const images::Image& image);
 /// Unmount the rootfs overlay if mounted (MNT_DETACH: a stray reader cannot keep it busy),
 /// then remove the bundle dir.

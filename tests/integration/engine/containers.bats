@@ -23,7 +23,7 @@ teardown() { engine_teardown; }
 }
 
 @test "inspect: State, Config, Mounts; top; stats --no-stream" {
-	md run -d --name insp -e X=1 -v "$BATS_TEST_TMPDIR/h:/h" busybox sleep 60
+	md run -d --name insp -m 64m -e X=1 -v "$BATS_TEST_TMPDIR/h:/h" busybox sleep 60
 	run md inspect insp
 	assert_success
 	echo "$output" | jq -e '.[0].State.Status == "running" and .[0].State.Pid > 0 and .[0].Config.Env != null
@@ -34,6 +34,8 @@ teardown() { engine_teardown; }
 	run md stats --no-stream insp
 	assert_success
 	assert_output_contains insp
+	# The usage and limit read from the cgroup (v1 or v2 files): a limit of 64 MiB, one pid.
+	echo "$output" | grep -Eq ' insp +[0-9.]+s +[0-9.]+[KMG]iB / 64\.0MiB +1$' || fail "stats: $output"
 	run md inspect no-such-container
 	[[ "$status" -ne 0 ]]
 	assert_output_contains no-such-container
@@ -48,9 +50,10 @@ teardown() { engine_teardown; }
 	[[ "$status" -ne 0 ]]
 	md pause new
 	wait_for status_is new paused
-	[[ "$(cat "/sys/fs/cgroup/freezer/$CG_PARENT/$id/freezer.state")" == "FROZEN" ]]
+	cgroup_is freezer "$id" freezer.state FROZEN cgroup.freeze 1
 	md unpause "${id:0:8}"
 	wait_for status_is new running
+	cgroup_is freezer "$id" freezer.state THAWED cgroup.freeze 0
 }
 
 @test "logs -f follows until the container exits; --since" {

@@ -61,7 +61,7 @@ engine_teardown() {
 		rc=1
 	fi
 	local mnt
-	for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for mnt in $(cgroup_mounts); do
 		[[ -d "$mnt$CG_PARENT" ]] && find "$mnt$CG_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 	return "$rc"
@@ -115,7 +115,7 @@ mounts_under_root() { awk -v r="$MYDOCKER_ROOT" 'index($5, r) == 1 { found = 1 }
 cgroups_left() {
 	[[ -n "${CG_PARENT:-}" ]] || return 1
 	local mnt
-	for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for mnt in $(cgroup_mounts); do
 		[[ -d "$mnt$CG_PARENT" ]] && [[ -n "$(find "$mnt$CG_PARENT" -mindepth 1 -type d 2>/dev/null)" ]] && return 0
 	done
 	return 1
@@ -163,8 +163,46 @@ assert_output_contains() {
 	}
 }
 
-# cgroup_file CONTROLLER ID FILE: a v1 controller file of the container's cgroup.
-cgroup_file() { cat "/sys/fs/cgroup/$1/$CG_PARENT/$2/$3"; }
+# cgroup_v2: true on a host with cgroup2 alone at /sys/fs/cgroup (Debian 12, the guest lane
+# of tests/guest); false on a v1 or hybrid host.
+cgroup_v2() { [[ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" == cgroup2fs ]]; }
+
+# cgroup_mounts: the hierarchies a cgroup can live under, each with a trailing /: every v1
+# one and hybrid's unified/, or the v2 root alone.
+cgroup_mounts() {
+	if cgroup_v2; then
+		echo /sys/fs/cgroup/
+	else
+		echo /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/
+	fi
+}
+
+# cgroup_dir_of CONTROLLER ID: the container's cgroup dir, in CONTROLLER's v1 hierarchy or in
+# the v2 one.
+cgroup_dir_of() {
+	if cgroup_v2; then
+		echo "/sys/fs/cgroup/$CG_PARENT/$2"
+	else
+		echo "/sys/fs/cgroup/$1/$CG_PARENT/$2"
+	fi
+}
+
+# cgroup_file CONTROLLER ID FILE: a file of the container's cgroup (see cgroup_dir_of).
+cgroup_file() { cat "$(cgroup_dir_of "$1" "$2")/$3"; }
+
+# cgroup_is CONTROLLER ID V1-FILE V1-VALUE V2-FILE V2-VALUE: the container's cgroup file holds
+# the value, the V1 pair on a v1 host, the V2 pair on a v2 host ("-" for a file: no check).
+cgroup_is() {
+	local file want got
+	if cgroup_v2; then
+		file="$5" want="$6"
+	else
+		file="$3" want="$4"
+	fi
+	[[ "$file" != - ]] || return 0
+	got="$(cgroup_file "$1" "$2" "$file")" || fail "cannot read $(cgroup_dir_of "$1" "$2")/$file"
+	[[ "$got" == "$want" ]] || fail "$(cgroup_dir_of "$1" "$2")/$file holds '$got', expected '$want'"
+}
 
 # fail MESSAGE: fails the test with MESSAGE (as the runtime suite's helpers.bash).
 fail() {

@@ -68,10 +68,11 @@ teardown() { engine_teardown; }
 	run md run -d --name pl --pids-limit 20 -m 64m --memory-swap 128m -l team=blue busybox sleep 60
 	assert_success
 	id="$output"
-	[[ "$(cgroup_file pids "$id" pids.max)" == "20" ]]
-	[[ "$(cgroup_file memory "$id" memory.limit_in_bytes)" == "67108864" ]]
-	if [[ -e "/sys/fs/cgroup/memory/$CG_PARENT/$id/memory.memsw.limit_in_bytes" ]]; then
-		[[ "$(cgroup_file memory "$id" memory.memsw.limit_in_bytes)" == "134217728" ]]
+	cgroup_is pids "$id" pids.max 20 pids.max 20
+	cgroup_is memory "$id" memory.limit_in_bytes 67108864 memory.max 67108864
+	# --memory-swap is memory+swap (v1's memsw); v2's memory.swap.max counts swap alone.
+	if cgroup_v2 || [[ -e "$(cgroup_dir_of memory "$id")/memory.memsw.limit_in_bytes" ]]; then
+		cgroup_is memory "$id" memory.memsw.limit_in_bytes 134217728 memory.swap.max 67108864
 	fi
 	run md ps --filter label=team=blue -q
 	[[ "$output" == "${id:0:12}" ]]

@@ -48,7 +48,7 @@ teardown() { engine_teardown; }
 	run md run -d --name lim -m 100m busybox sleep 60
 	assert_success
 	id="$output"
-	[[ "$(cgroup_file memory "$id" memory.limit_in_bytes)" == "104857600" ]]
+	cgroup_is memory "$id" memory.limit_in_bytes 104857600 memory.max 104857600
 	md rm -f lim
 	run md run --name oom -m 10m --memory-swap 10m busybox sh -c 'dd if=/dev/zero of=/dev/null bs=64M count=1'
 	assert_status 137
@@ -60,10 +60,11 @@ teardown() { engine_teardown; }
 	run md run -d --cpuset-cpus 0 --cpu-shares 512 --cpus .5 busybox sleep 60
 	assert_success
 	id="$output"
-	[[ "$(cgroup_file cpuset "$id" cpuset.cpus)" == "0" ]]
-	[[ "$(cgroup_file cpu "$id" cpu.shares)" == "512" ]]
-	[[ "$(cgroup_file cpu "$id" cpu.cfs_quota_us)" == "50000" ]]
-	[[ "$(cgroup_file cpu "$id" cpu.cfs_period_us)" == "100000" ]]
+	cgroup_is cpuset "$id" cpuset.cpus 0 cpuset.cpus 0
+	# v2: cpu.weight 1 + (512 - 2) * 9999 / 262142, as runc maps the shares.
+	cgroup_is cpu "$id" cpu.shares 512 cpu.weight 20
+	cgroup_is cpu "$id" cpu.cfs_quota_us 50000 cpu.max "50000 100000"
+	cgroup_is cpu "$id" cpu.cfs_period_us 100000 - -
 }
 
 @test "a file written to a -v volume is on the host after rm; a missing host dir is created" {

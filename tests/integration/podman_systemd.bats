@@ -2,7 +2,7 @@
 # podman --cgroup-manager systemd --runtime <runtime under test>: podman passes
 # --systemd-cgroup and cgroupsPath "machine.slice:libpod:<id>", and the container must run in
 # the scope machine.slice/libpod-<id>.scope. Needs systemd as PID 1 and cgroup v2
-# (tests/guest/run-systemd boots one); skipped elsewhere. Set-up as podman.bats.
+# (MYDOCKER_GUEST_STAGE2=init-systemd tests/guest/run boots one); skipped elsewhere. Set-up as podman.bats.
 
 load clients_helpers
 
@@ -16,7 +16,7 @@ setup_file() {
 	clients_prereqs podman:podman conmon:conmon
 	[ -z "$CLIENTS_SKIP" ] || return 0
 	if [ "$(cat /proc/1/comm)" != systemd ] || [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
-		CLIENTS_SKIP="needs systemd as PID 1 and cgroup v2 (tests/guest/run-systemd)"
+		CLIENTS_SKIP="needs systemd as PID 1 and cgroup v2 (MYDOCKER_GUEST_STAGE2=init-systemd tests/guest/run)"
 		return 0
 	fi
 	clients_setup_tmp podman-systemd

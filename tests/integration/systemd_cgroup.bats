@@ -1,13 +1,13 @@
 #!/usr/bin/env bats
 # --systemd-cgroup: cgroupsPath "slice:prefix:name" is a transient scope unit of systemd's,
 # started over D-Bus with the resource properties, as runc makes it. Needs systemd as PID 1
-# and cgroup v2 (tests/guest/run-systemd boots one); skipped elsewhere, except the check of
+# and cgroup v2 (MYDOCKER_GUEST_STAGE2=init-systemd tests/guest/run boots one); skipped elsewhere, except the check of
 # cgroupsPath, which comes before any D-Bus call.
 
 load helpers
 
 need_systemd() {
-	[[ "$(cat /proc/1/comm)" == systemd ]] || skip "needs systemd as PID 1 (tests/guest/run-systemd)"
+	[[ "$(cat /proc/1/comm)" == systemd ]] || skip "needs systemd as PID 1 (MYDOCKER_GUEST_STAGE2=init-systemd tests/guest/run)"
 	[[ -f /sys/fs/cgroup/cgroup.controllers ]] || skip "needs cgroup v2"
 }
 

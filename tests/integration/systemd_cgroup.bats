@@ -78,12 +78,16 @@ teardown() {
 	update_config '.linux.cgroupsPath = "/mydocker-test/not-systemd"'
 	runtime --systemd-cgroup run --bundle "$BUNDLE" "$CID"
 	assert_failure
-	assert_output_contains 'cgroupsPath "/mydocker-test/not-systemd"'
-	assert_output_contains 'slice:prefix:name'
+	# (runc, the reference, checks the path only once systemd answers: on a host without
+	# systemd it refuses for that reason; the wording checked is ours.)
+	if is_mydocker; then
+		assert_output_contains 'cgroupsPath "/mydocker-test/not-systemd"'
+		assert_output_contains 'slice:prefix:name'
+	fi
 	update_config '.linux.cgroupsPath = "no-slice-suffix:p:n"'
 	runtime --systemd-cgroup run --bundle "$BUNDLE" "$CID"
 	assert_failure
-	assert_output_contains 'invalid slice name "no-slice-suffix"'
+	if is_mydocker; then assert_output_contains 'invalid slice name "no-slice-suffix"'; fi
 	no_state_left
 }
 

@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <iterator>
 #include <cstdlib>
 #include <string>
 
@@ -29,6 +31,18 @@ Result<int64_t> parse_bytes(std::string_view s) {
     double bytes = v * mult;
     if (bytes > 9.2e18) return bad();
     return static_cast<int64_t>(bytes);
+}
+
+std::string human_size(double bytes, int digits) {
+    static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+    size_t unit = 0;
+    while (bytes >= 1000 && unit + 1 < std::size(kUnits)) {
+        bytes /= 1000;
+        ++unit;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*g%s", digits, bytes, kUnits[unit]);
+    return buf;
 }
 
 }  // namespace mydocker::sys

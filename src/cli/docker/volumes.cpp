@@ -11,6 +11,7 @@
 #include "engine/containers/containers.h"
 #include "engine/volumes/volumes.h"
 #include "sys/json_text.h"
+#include "sys/units.h"
 
 namespace mydocker::cli {
 
@@ -21,16 +22,7 @@ using nlohmann::json;
 
 // Docker's (go-units) HumanSize: decimal units, four significant digits, "1.024kB".
 std::string human_size(uint64_t bytes) {
-    static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-    double size = static_cast<double>(bytes);
-    size_t unit = 0;
-    while (size >= 1000 && unit + 1 < std::size(kUnits)) {
-        size /= 1000;
-        ++unit;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.4g%s", size, kUnits[unit]);
-    return buf;
+    return sys::human_size(static_cast<double>(bytes), 4);
 }
 
 std::string joined_labels(const std::map<std::string, std::string>& labels) {

@@ -5,19 +5,12 @@
 #include <cstdio>
 #include <iterator>
 
+#include "sys/units.h"
+
 namespace mydocker::engine::images {
 
 std::string human_size(int64_t bytes) {
-    static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-    double v = static_cast<double>(std::max<int64_t>(bytes, 0));
-    size_t u = 0;
-    while (v >= 1000.0 && u + 1 < std::size(kUnits)) {
-        v /= 1000.0;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3g%s", v, kUnits[u]);
-    return buf;
+    return sys::human_size(static_cast<double>(std::max<int64_t>(bytes, 0)), 3);
 }
 
 std::string progress_bar(int64_t current, int64_t total, int width) {
